@@ -1,0 +1,72 @@
+# Shared helpers for the bench scripts: free ports, process CPU time, cleanup.
+# shellcheck shell=bash
+
+# A free TCP port on loopback (the kernel picks it; tiny race window, fine for benches).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# utime+stime in clock ticks of the given PIDs and all their threads.
+cpu_ticks() {
+  local total=0 pid f
+  for pid in "$@"; do
+    f=$(cut -d')' -f2- "/proc/$pid/stat" 2>/dev/null) || continue
+    # fields after the comm: state=1 ... utime=12 stime=13
+    total=$((total + $(echo "$f" | awk '{print $12 + $13}')))
+  done
+  echo "$total"
+}
+
+# Waits until something accepts on 127.0.0.1:$1 (at most 5 s).
+wait_port() {
+  local i
+  for i in $(seq 1 500); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.01
+  done
+  echo "nothing listening on port $1 after 5 s" >&2
+  return 1
+}
+
+# Starts our server pinned to CPU $1 with extra args; sets SERVER_PID and SERVER_PORT.
+start_our_server() {
+  local cpu=$1; shift
+  local out; out=$(mktemp)
+  taskset -c "$cpu" "$ROOT/target/release/server" --listen 127.0.0.1:0 "$@" >"$out" 2>>"$WORK/server.err" &
+  SERVER_PID=$!
+  local i
+  for i in $(seq 1 500); do
+    if [ -s "$out" ]; then break; fi
+    sleep 0.01
+  done
+  SERVER_PORT=$(sed -E 's|.*127\.0\.0\.1:([0-9]+) .*|\1|' "$out")
+  rm -f "$out"
+  [ -n "$SERVER_PORT" ] || { echo "server did not start; see $WORK/server.err" >&2; return 1; }
+}
+
+# Starts nginx (1 worker) pinned to CPU $1 returning "Hello, World!" on /plaintext;
+# sets NGINX_PIDS (master and worker) and NGINX_PORT.
+start_nginx_plaintext() {
+  local cpu=$1
+  NGINX_PORT=$(free_port)
+  mkdir -p "$WORK/nginx/logs"
+  sed "s|@PORT@|$NGINX_PORT|g; s|@PREFIX@|$WORK/nginx|g" "$ROOT/scripts/nginx-plaintext.conf" >"$WORK/nginx/nginx.conf"
+  taskset -c "$cpu" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log"
+  wait_port "$NGINX_PORT"
+  NGINX_PIDS="$(cat "$WORK/nginx/nginx.pid") $(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | tr '\n' ' ')"
+}
+
+stop_nginx() {
+  if [ -f "$WORK/nginx/nginx.pid" ]; then
+    kill -QUIT "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null || true
+    sleep 0.2
+  fi
+}
+
+require() {
+  local tool=$1 pkg=$2
+  if ! command -v "$tool" >/dev/null; then
+    echo "$tool is not installed: run 'apt-get install -y $pkg'" >&2
+    exit 2
+  fi
+}

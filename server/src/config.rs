@@ -1,0 +1,53 @@
+//! Server settings, shared read-only by every worker.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Everything a running server needs to know; `Config::default()` matches the CLI defaults.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub workers: usize,
+    /// Total open connections; each worker gets an even share (rounded up).
+    pub max_conns: usize,
+    /// Time allowed to receive a whole request head (and between reads of a body).
+    pub header_timeout: Duration,
+    /// Idle time allowed between requests on a kept-alive connection.
+    pub keepalive_timeout: Duration,
+    /// Bytes allowed for the request line plus all header lines.
+    pub max_header_bytes: usize,
+    /// Bytes allowed for a (decoded) request body.
+    pub max_body_bytes: usize,
+    /// Time allowed after SIGTERM/SIGINT to finish requests in flight.
+    pub shutdown_timeout: Duration,
+}
+
+/// Longest request line accepted before answering 414 (nginx's default header buffer).
+pub const MAX_REQUEST_LINE: usize = 8 * 1024;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            max_conns: 10_000,
+            header_timeout: Duration::from_secs(10),
+            keepalive_timeout: Duration::from_secs(75),
+            max_header_bytes: 16 * 1024,
+            max_body_bytes: 1024 * 1024,
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Config {
+    /// The connection limit of one worker.
+    pub fn max_conns_per_worker(&self) -> usize {
+        self.max_conns.div_ceil(self.workers.max(1))
+    }
+
+    /// The largest a connection's read buffer may grow: one whole request plus one read.
+    pub fn max_read_buffer(&self) -> usize {
+        self.max_header_bytes + self.max_body_bytes + 64 * 1024
+    }
+}

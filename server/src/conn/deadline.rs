@@ -1,0 +1,75 @@
+//! Which timeout a connection is under, and what happens when it expires.
+
+use super::{AfterFlush, Conn, Ctx, Phase, Verdict};
+use crate::http::error::HttpError;
+use std::time::Duration;
+
+/// How long an erroring connection keeps discarding input before it is closed.
+pub const LINGER: Duration = Duration::from_secs(2);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerKind {
+    /// Accepted, nothing received: closed quietly at `--header-timeout`.
+    Fresh,
+    /// Between requests: closed quietly at `--keepalive-timeout`.
+    Idle,
+    /// Part of a head received: 408 at `--header-timeout` from its first byte.
+    Head,
+    /// Part of a body received: 408 when no more arrives within `--header-timeout`.
+    Body,
+    /// Bytes were just written; the stall clock restarts.
+    WriteProgress,
+    /// Output waiting and the client not reading: closed at `--keepalive-timeout`.
+    WriteStall,
+    /// Closing after an error response.
+    Linger,
+}
+
+impl Conn {
+    /// Sets the deadline for the state the connection is now in.
+    pub(super) fn update_deadline(&mut self, ctx: &Ctx<'_>) {
+        let cfg = ctx.cfg;
+        if self.lingering {
+            return;
+        }
+        if self.wpos < self.wbuf.len() {
+            if self.timer != TimerKind::WriteStall {
+                self.deadline = ctx.now + cfg.keepalive_timeout;
+                self.timer = TimerKind::WriteStall;
+            }
+            return;
+        }
+        match self.phase {
+            Phase::Head if self.rstart == self.rend => {
+                if self.served_any || self.timer != TimerKind::Fresh {
+                    self.deadline = ctx.now + cfg.keepalive_timeout;
+                    self.timer = TimerKind::Idle;
+                }
+            }
+            Phase::Head => match self.timer {
+                TimerKind::Head => {}
+                // The header clock of a new connection started when it was accepted.
+                TimerKind::Fresh => self.timer = TimerKind::Head,
+                _ => {
+                    self.deadline = ctx.now + cfg.header_timeout;
+                    self.timer = TimerKind::Head;
+                }
+            },
+            Phase::AwaitBody { .. } | Phase::Chunked { .. } => {
+                self.deadline = ctx.now + cfg.header_timeout;
+                self.timer = TimerKind::Body;
+            }
+        }
+    }
+
+    /// The deadline passed: close quietly, or answer 408 first if a request was under way.
+    pub fn on_deadline(&mut self, ctx: &mut Ctx<'_>) -> Verdict {
+        match self.timer {
+            TimerKind::Head | TimerKind::Body if self.after_flush == AfterFlush::KeepOpen => {
+                self.fail(ctx, HttpError::Timeout);
+                self.on_ready(ctx, false)
+            }
+            _ => Verdict::Close,
+        }
+    }
+}

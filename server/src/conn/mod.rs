@@ -1,0 +1,279 @@
+//! One client connection: its buffers, its socket I/O and its state between events.
+//!
+//! Per readiness event: read until the socket is drained (or the read buffer is full),
+//! answer every complete request in the buffer into one write buffer, write once.
+//! While more than `WRITE_LIMIT` bytes wait to be written nothing more is read or parsed,
+//! so a client that sends without reading cannot grow server memory.
+
+mod deadline;
+mod requests;
+
+pub use deadline::TimerKind;
+
+use crate::config::Config;
+use crate::http::chunked::{ChunkedDecoder, Cursor};
+use crate::http::date::DateCache;
+use crate::stats::WorkerCounters;
+use mio::net::TcpStream;
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::time::Instant;
+
+/// Response bytes a connection may have waiting before it stops reading and parsing.
+pub const WRITE_LIMIT: usize = 64 * 1024;
+const INITIAL_READ_BUFFER: usize = 4 * 1024;
+/// Buffers grown past these by one big request are given back once it is answered.
+const KEEP_READ_BUFFER: usize = 64 * 1024;
+const KEEP_WRITE_BUFFER: usize = 256 * 1024;
+
+/// What the worker shares with a connection while it handles an event.
+pub struct Ctx<'a> {
+    pub cfg: &'a Config,
+    pub date: &'a DateCache,
+    pub scratch: &'a mut Vec<u8>,
+    pub stats: &'a WorkerCounters,
+    pub now: Instant,
+    /// The server is shutting down: answer what was received, then close.
+    pub draining: bool,
+}
+
+/// Whether the worker should keep a connection after handling an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Keep,
+    Close,
+}
+
+/// Where a connection is in reading the current request.
+#[derive(Debug)]
+enum Phase {
+    Head,
+    /// Head parsed; waiting until `total` bytes (head + Content-Length body) are buffered.
+    AwaitBody {
+        total: usize,
+    },
+    /// Head of `head_len` bytes parsed; decoding a chunked body in place.
+    Chunked {
+        head_len: usize,
+        decoder: ChunkedDecoder,
+        cur: Cursor,
+    },
+}
+
+/// What happens once the write buffer is empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AfterFlush {
+    KeepOpen,
+    /// Orderly close: the client asked for it, or sent EOF.
+    Close,
+    /// After an error response: half-close and discard input for a while, so the
+    /// client reads our response before a reset could destroy it.
+    Linger,
+}
+
+pub struct Conn {
+    pub id: u64,
+    stream: TcpStream,
+    /// Read buffer; bytes `rstart..rend` are received but not yet consumed.
+    rbuf: Vec<u8>,
+    rstart: usize,
+    rend: usize,
+    /// Write buffer; bytes `wpos..` are not yet written.
+    wbuf: Vec<u8>,
+    wpos: usize,
+    phase: Phase,
+    after_flush: AfterFlush,
+    lingering: bool,
+    peer_closed: bool,
+    /// The peer's FIN was reported; a short read no longer proves the socket is drained.
+    hup_seen: bool,
+    served_any: bool,
+    pub deadline: Instant,
+    /// The deadline of this connection's live timer entry, if it has one.
+    pub armed_at: Option<Instant>,
+    pub timer: TimerKind,
+}
+
+enum Fill {
+    Data { short: bool },
+    WouldBlock,
+    Eof,
+    Full,
+}
+
+impl Conn {
+    pub fn new(id: u64, stream: TcpStream, now: Instant, cfg: &Config) -> Conn {
+        Conn {
+            id,
+            stream,
+            rbuf: vec![0; INITIAL_READ_BUFFER],
+            rstart: 0,
+            rend: 0,
+            wbuf: Vec::new(),
+            wpos: 0,
+            phase: Phase::Head,
+            after_flush: AfterFlush::KeepOpen,
+            lingering: false,
+            peer_closed: false,
+            hup_seen: false,
+            served_any: false,
+            deadline: now + cfg.header_timeout,
+            armed_at: None,
+            timer: TimerKind::Fresh,
+        }
+    }
+
+    /// Handles a readiness event (or a resumption): read, answer, write.
+    pub fn on_ready(&mut self, ctx: &mut Ctx<'_>, hup: bool) -> Verdict {
+        self.hup_seen |= hup;
+        let progressed = self.drive(ctx);
+        let verdict = match progressed {
+            Ok(v) => v,
+            Err(_) => Verdict::Close,
+        };
+        ctx.stats.peak_conn_read_buffer.raise_to(self.rbuf.len() as u64);
+        if verdict == Verdict::Keep {
+            self.update_deadline(ctx);
+        }
+        verdict
+    }
+
+    /// True when no request is partly received and no response is waiting.
+    pub fn is_idle(&self) -> bool {
+        matches!(self.phase, Phase::Head) && self.rstart == self.rend && self.wpos == self.wbuf.len()
+    }
+
+    fn drive(&mut self, ctx: &mut Ctx<'_>) -> io::Result<Verdict> {
+        let mut may_read = true;
+        loop {
+            self.process(ctx);
+            let pending = (self.wbuf.len() - self.wpos) as u64;
+            ctx.stats.peak_conn_write_pending.raise_to(pending);
+            if !self.flush(ctx)? {
+                return Ok(Verdict::Keep); // WRITABLE will bring us back
+            }
+            match self.after_flush {
+                AfterFlush::KeepOpen => {}
+                AfterFlush::Close => return Ok(Verdict::Close),
+                AfterFlush::Linger if !self.lingering => self.begin_linger(ctx),
+                AfterFlush::Linger => {}
+            }
+            if self.lingering {
+                return self.discard_input(ctx);
+            }
+            if self.peer_closed || (ctx.draining && self.is_idle()) {
+                return Ok(Verdict::Close);
+            }
+            if !may_read {
+                return Ok(Verdict::Keep);
+            }
+            match self.fill(ctx)? {
+                // A short read drained the socket: the next data brings a new edge.
+                Fill::Data { short } => may_read = !short || self.hup_seen,
+                Fill::WouldBlock => return Ok(Verdict::Keep),
+                Fill::Eof => {
+                    self.peer_closed = true;
+                    // Complete requests still get answered; a partial one is abandoned.
+                    self.process(ctx);
+                    self.after_flush = AfterFlush::Close;
+                }
+                Fill::Full => {
+                    self.process(ctx);
+                    if self.rend == self.rbuf.len() && self.rstart == 0 {
+                        self.fail(
+                            ctx,
+                            crate::http::error::HttpError::HeadersTooLarge("request too large"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads once into the free end of the read buffer, compacting or growing it first.
+    fn fill(&mut self, ctx: &mut Ctx<'_>) -> io::Result<Fill> {
+        if self.rstart == self.rend {
+            self.rstart = 0;
+            self.rend = 0;
+            if self.rbuf.len() > KEEP_READ_BUFFER && matches!(self.phase, Phase::Head) {
+                self.rbuf = vec![0; INITIAL_READ_BUFFER];
+            }
+        } else if self.rend == self.rbuf.len() {
+            if self.rstart > 0 {
+                self.rbuf.copy_within(self.rstart..self.rend, 0);
+                self.rend -= self.rstart;
+                self.rstart = 0;
+            } else if self.rbuf.len() < ctx.cfg.max_read_buffer() {
+                let grown = (self.rbuf.len() * 2).min(ctx.cfg.max_read_buffer());
+                self.rbuf.resize(grown, 0);
+            } else {
+                return Ok(Fill::Full);
+            }
+        }
+        let space = self.rbuf.len() - self.rend;
+        loop {
+            match self.stream.read(&mut self.rbuf[self.rend..]) {
+                Ok(0) => {
+                    ctx.stats.reads.add(1);
+                    return Ok(Fill::Eof);
+                }
+                Ok(n) => {
+                    ctx.stats.reads.add(1);
+                    ctx.stats.bytes_in.add(n as u64);
+                    self.rend += n;
+                    return Ok(Fill::Data { short: n < space });
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Fill::WouldBlock),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Writes pending output; true when all of it went out.
+    fn flush(&mut self, ctx: &mut Ctx<'_>) -> io::Result<bool> {
+        while self.wpos < self.wbuf.len() {
+            match self.stream.write(&self.wbuf[self.wpos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    ctx.stats.writes.add(1);
+                    ctx.stats.bytes_out.add(n as u64);
+                    self.wpos += n;
+                    self.timer = TimerKind::WriteProgress;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        self.wbuf.clear();
+        self.wpos = 0;
+        if self.wbuf.capacity() > KEEP_WRITE_BUFFER {
+            self.wbuf.shrink_to(KEEP_WRITE_BUFFER / 4);
+        }
+        Ok(true)
+    }
+
+    fn begin_linger(&mut self, ctx: &Ctx<'_>) {
+        self.lingering = true;
+        // Errors here only mean the peer is already gone; discard_input finds out.
+        let _ = self.stream.shutdown(Shutdown::Write);
+        self.deadline = ctx.now + deadline::LINGER;
+        self.timer = TimerKind::Linger;
+    }
+
+    /// Reads and drops whatever the client still sends, until EOF.
+    fn discard_input(&mut self, ctx: &mut Ctx<'_>) -> io::Result<Verdict> {
+        self.rstart = 0;
+        self.rend = 0;
+        loop {
+            match self.stream.read(&mut self.rbuf) {
+                Ok(0) => return Ok(Verdict::Close),
+                Ok(n) => ctx.stats.bytes_in.add(n as u64),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Verdict::Keep),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Turning buffered bytes into answered requests: every complete request is answered in
+//! order (pipelining), each response appended to the connection's write buffer.
+
+use super::{AfterFlush, Conn, Ctx, Phase, WRITE_LIMIT};
+use crate::http::chunked::{ChunkedDecoder, Cursor};
+use crate::http::error::HttpError;
+use crate::http::head::{self, Framing, Head};
+use crate::http::response::{Persistence, Responder, write_continue};
+use crate::log::{self, LogKind};
+use crate::routes;
+
+/// What to do after looking at the current request.
+enum Step {
+    /// A whole request (head and body) was answered; it spanned `used` bytes.
+    Answered {
+        used: usize,
+        close: bool,
+    },
+    /// Need more bytes.
+    Wait,
+    /// Start decoding a chunked body after a head of this length.
+    StartChunked {
+        head_len: usize,
+    },
+    Fail(HttpError),
+}
+
+impl Conn {
+    /// Answers every complete request in the read buffer, stopping at backpressure.
+    pub(super) fn process(&mut self, ctx: &mut Ctx<'_>) {
+        while self.after_flush == AfterFlush::KeepOpen
+            && self.rstart < self.rend
+            && self.wbuf.len() - self.wpos < WRITE_LIMIT
+        {
+            let step = match &mut self.phase {
+                Phase::Head => {
+                    let buf = &self.rbuf[self.rstart..self.rend];
+                    match head::parse(buf, ctx.cfg.max_header_bytes) {
+                        Ok(None) => Step::Wait,
+                        Err(e) => Step::Fail(e),
+                        Ok(Some(h)) => match body_extent(&h, ctx.cfg.max_body_bytes as u64) {
+                            Err(e) => Step::Fail(e),
+                            Ok(Framing::Chunked) => {
+                                if h.expect_continue && buf.len() == h.len {
+                                    write_continue(&mut self.wbuf);
+                                }
+                                Step::StartChunked { head_len: h.len }
+                            }
+                            Ok(extent) => {
+                                let total = match extent {
+                                    Framing::Length(n) => h.len + n as usize,
+                                    _ => h.len,
+                                };
+                                if buf.len() >= total {
+                                    let more = buf.len() > total;
+                                    let close = answer(&h, &buf[h.len..total], &mut self.wbuf, ctx, more);
+                                    Step::Answered { used: total, close }
+                                } else {
+                                    if h.expect_continue && buf.len() == h.len {
+                                        write_continue(&mut self.wbuf);
+                                    }
+                                    self.phase = Phase::AwaitBody { total };
+                                    Step::Wait
+                                }
+                            }
+                        },
+                    }
+                }
+                Phase::AwaitBody { total } => {
+                    let total = *total;
+                    let buf = &self.rbuf[self.rstart..self.rend];
+                    if buf.len() < total {
+                        Step::Wait
+                    } else {
+                        match head::parse(buf, ctx.cfg.max_header_bytes) {
+                            Ok(Some(h)) => {
+                                let more = buf.len() > total;
+                                let close = answer(&h, &buf[h.len..total], &mut self.wbuf, ctx, more);
+                                Step::Answered { used: total, close }
+                            }
+                            _ => Step::Fail(HttpError::BadRequest("malformed request")),
+                        }
+                    }
+                }
+                Phase::Chunked {
+                    head_len,
+                    decoder,
+                    cur,
+                } => {
+                    let buf = &mut self.rbuf[self.rstart..self.rend];
+                    match decoder.decode(buf, cur, ctx.cfg.max_body_bytes as u64) {
+                        Err(e) => Step::Fail(e),
+                        Ok(false) => {
+                            // Close the gap the framing left, so the buffer holds only body.
+                            buf.copy_within(cur.input.., cur.out);
+                            self.rend -= cur.input - cur.out;
+                            cur.input = cur.out;
+                            Step::Wait
+                        }
+                        Ok(true) => {
+                            let (head_len, body_end, used) = (*head_len, cur.out, cur.input);
+                            let buf = &self.rbuf[self.rstart..self.rend];
+                            match head::parse(&buf[..head_len], ctx.cfg.max_header_bytes) {
+                                Ok(Some(h)) => {
+                                    let more = buf.len() > used;
+                                    let close =
+                                        answer(&h, &buf[head_len..body_end], &mut self.wbuf, ctx, more);
+                                    Step::Answered { used, close }
+                                }
+                                _ => Step::Fail(HttpError::BadRequest("malformed request")),
+                            }
+                        }
+                    }
+                }
+            };
+            match step {
+                Step::Answered { used, close } => {
+                    self.rstart += used;
+                    self.phase = Phase::Head;
+                    self.served_any = true;
+                    if close {
+                        self.after_flush = AfterFlush::Close;
+                    }
+                }
+                Step::Wait => break,
+                Step::StartChunked { head_len } => {
+                    let cur = Cursor {
+                        out: head_len,
+                        input: head_len,
+                    };
+                    self.phase = Phase::Chunked {
+                        head_len,
+                        decoder: ChunkedDecoder::default(),
+                        cur,
+                    };
+                }
+                Step::Fail(e) => {
+                    self.fail(ctx, e);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Answers with the error's status and closes once it is written.
+    pub(super) fn fail(&mut self, ctx: &mut Ctx<'_>, err: HttpError) {
+        let peer = self.stream.peer_addr().ok();
+        let status = err.status();
+        log::warn(
+            log_kind(err),
+            format_args!(
+                "{} {} from {peer:?}: {}",
+                status.code,
+                status.reason,
+                err.detail()
+            ),
+        );
+        let res = Responder {
+            out: &mut self.wbuf,
+            scratch: ctx.scratch,
+            date_line: ctx.date.line(),
+            persistence: Persistence::Close,
+            head_only: false,
+        };
+        res.send_error(err);
+        self.after_flush = AfterFlush::Linger;
+        self.rstart = self.rend;
+    }
+}
+
+/// Checks the declared body against the limit before any of it is read.
+fn body_extent(h: &Head<'_>, max_body: u64) -> Result<Framing, HttpError> {
+    match h.framing {
+        Framing::Length(n) if n > max_body => Err(HttpError::BodyTooLarge),
+        other => Ok(other),
+    }
+}
+
+/// Routes one complete request; returns whether the connection closes after it.
+fn answer(h: &Head<'_>, body: &[u8], out: &mut Vec<u8>, ctx: &mut Ctx<'_>, more_buffered: bool) -> bool {
+    let close = !h.keep_alive || (ctx.draining && !more_buffered);
+    let persistence = match (close, h.minor_version) {
+        (true, _) => Persistence::Close,
+        (false, 0) => Persistence::KeepAlive,
+        (false, _) => Persistence::Implicit,
+    };
+    let res = Responder {
+        out,
+        scratch: ctx.scratch,
+        date_line: ctx.date.line(),
+        persistence,
+        head_only: h.is_head(),
+    };
+    routes::dispatch(h, body, res);
+    ctx.stats.requests.add(1);
+    close
+}
+
+fn log_kind(err: HttpError) -> LogKind {
+    match err {
+        HttpError::BadRequest(_) => LogKind::BadRequest,
+        HttpError::Timeout => LogKind::Timeout,
+        HttpError::BodyTooLarge => LogKind::BodyTooLarge,
+        HttpError::UriTooLong => LogKind::UriTooLong,
+        HttpError::HeadersTooLarge(_) => LogKind::HeadersTooLarge,
+        HttpError::UnsupportedCoding => LogKind::NotImplemented,
+        HttpError::Version => LogKind::Version,
+    }
+}

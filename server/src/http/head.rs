@@ -1,0 +1,305 @@
+//! Request-head parsing (httparse) and the checks that decide how the body is framed.
+//!
+//! Framing is where request smuggling lives, so every ambiguous case is an error that
+//! closes the connection: Content-Length with Transfer-Encoding, differing or malformed
+//! Content-Length values, and a Transfer-Encoding that does not end in `chunked`.
+
+use super::error::HttpError;
+use crate::config::MAX_REQUEST_LINE;
+
+/// Header fields accepted in one request; more gets 431.
+pub const MAX_HEADERS: usize = 64;
+
+/// How the body that follows a head is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    None,
+    Length(u64),
+    Chunked,
+}
+
+/// The parts of a request head the server acts on, borrowed from the read buffer.
+#[derive(Debug)]
+pub struct Head<'b> {
+    pub method: &'b str,
+    /// The request target as sent: path plus optional query.
+    pub target: &'b str,
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub minor_version: u8,
+    /// Whether the client allows the connection to stay open after the response.
+    pub keep_alive: bool,
+    pub framing: Framing,
+    pub expect_continue: bool,
+    pub content_type: Option<&'b [u8]>,
+    /// Bytes of the head, final empty line included.
+    pub len: usize,
+}
+
+impl Head<'_> {
+    /// The target without its query string.
+    pub fn path(&self) -> &str {
+        self.target.split_once('?').map_or(self.target, |(p, _)| p)
+    }
+
+    pub fn is_head(&self) -> bool {
+        self.method == "HEAD"
+    }
+}
+
+/// Parses the head at the start of `buf`: `Ok(None)` while it is incomplete and within limits.
+pub fn parse(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head<'_>>, HttpError> {
+    let max_line = MAX_REQUEST_LINE.min(max_header_bytes);
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut fields);
+    let len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => {
+            check_request_line(buf, max_line)?;
+            if buf.len() > max_header_bytes {
+                return Err(HttpError::HeadersTooLarge("request head too large"));
+            }
+            return Ok(None);
+        }
+        Err(e) => {
+            // A line over the limit is 414 even when httparse stumbled on it first.
+            check_request_line(buf, max_line)?;
+            return Err(classify(e, buf));
+        }
+    };
+    check_request_line(buf, max_line)?;
+    if len > max_header_bytes {
+        return Err(HttpError::HeadersTooLarge("request head too large"));
+    }
+    let (Some(method), Some(target), Some(minor_version)) = (req.method, req.path, req.version) else {
+        return Err(HttpError::BadRequest("malformed request line"));
+    };
+    let fields = fields_of(req.headers, minor_version)?;
+    Ok(Some(Head {
+        method,
+        target,
+        minor_version,
+        keep_alive: fields.keep_alive(minor_version),
+        framing: fields.framing(minor_version)?,
+        expect_continue: fields.expect_continue,
+        content_type: fields.content_type,
+        len,
+    }))
+}
+
+fn check_request_line(buf: &[u8], max_line: usize) -> Result<(), HttpError> {
+    let scan = &buf[..buf.len().min(max_line + 1)];
+    match scan.iter().position(|&b| b == b'\n') {
+        None if buf.len() > max_line => Err(HttpError::UriTooLong),
+        _ => Ok(()),
+    }
+}
+
+fn classify(e: httparse::Error, buf: &[u8]) -> HttpError {
+    match e {
+        httparse::Error::TooManyHeaders => HttpError::HeadersTooLarge("too many header fields"),
+        httparse::Error::Version if version_token_is_http(buf) => HttpError::Version,
+        httparse::Error::Version | httparse::Error::Token => HttpError::BadRequest("malformed request line"),
+        httparse::Error::HeaderName | httparse::Error::HeaderValue => {
+            HttpError::BadRequest("malformed header field")
+        }
+        _ => HttpError::BadRequest("malformed request"),
+    }
+}
+
+/// `HTTP/2.0` deserves 505; `FOO/1.1` is just malformed.
+fn version_token_is_http(buf: &[u8]) -> bool {
+    let line_end = buf
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(buf.len());
+    let line = &buf[..line_end];
+    line.rsplit(|&b| b == b' ')
+        .next()
+        .is_some_and(|v| v.starts_with(b"HTTP/"))
+}
+
+/// What the header fields say, before deciding framing and persistence.
+#[derive(Default)]
+struct Fields<'b> {
+    content_length: Option<u64>,
+    transfer_encoding: bool,
+    chunked_last: bool,
+    other_coding: bool,
+    conn_close: bool,
+    conn_keep_alive: bool,
+    expect_continue: bool,
+    content_type: Option<&'b [u8]>,
+}
+
+fn fields_of<'b>(headers: &[httparse::Header<'b>], minor: u8) -> Result<Fields<'b>, HttpError> {
+    let mut f = Fields::default();
+    let mut hosts = 0;
+    for h in headers {
+        let name = h.name.as_bytes();
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let n = parse_content_length(h.value)?;
+            if f.content_length.is_some_and(|prev| prev != n) {
+                return Err(HttpError::BadRequest("conflicting Content-Length values"));
+            }
+            f.content_length = Some(n);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            f.transfer_encoding = true;
+            for coding in list_items(h.value) {
+                if coding.eq_ignore_ascii_case(b"chunked") {
+                    if f.chunked_last {
+                        return Err(HttpError::BadRequest("chunked applied more than once"));
+                    }
+                    f.chunked_last = true;
+                } else {
+                    f.other_coding = true;
+                    f.chunked_last = false;
+                }
+            }
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for token in list_items(h.value) {
+                f.conn_close |= token.eq_ignore_ascii_case(b"close");
+                f.conn_keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if name.eq_ignore_ascii_case(b"expect") {
+            f.expect_continue = minor == 1 && trim(h.value).eq_ignore_ascii_case(b"100-continue");
+        } else if name.eq_ignore_ascii_case(b"content-type") {
+            f.content_type = Some(h.value);
+        } else if name.eq_ignore_ascii_case(b"host") {
+            hosts += 1;
+        }
+    }
+    match (minor, hosts) {
+        (1, 0) => Err(HttpError::BadRequest("missing Host header")),
+        (_, 2..) => Err(HttpError::BadRequest("more than one Host header")),
+        _ => Ok(f),
+    }
+}
+
+impl Fields<'_> {
+    fn keep_alive(&self, minor: u8) -> bool {
+        !self.conn_close && (minor == 1 || self.conn_keep_alive)
+    }
+
+    fn framing(&self, minor: u8) -> Result<Framing, HttpError> {
+        if !self.transfer_encoding {
+            return Ok(match self.content_length {
+                None | Some(0) => Framing::None,
+                Some(n) => Framing::Length(n),
+            });
+        }
+        if self.content_length.is_some() {
+            return Err(HttpError::BadRequest("both Content-Length and Transfer-Encoding"));
+        }
+        if minor == 0 {
+            return Err(HttpError::BadRequest("Transfer-Encoding in an HTTP/1.0 request"));
+        }
+        if !self.chunked_last {
+            return Err(HttpError::BadRequest("Transfer-Encoding does not end in chunked"));
+        }
+        if self.other_coding {
+            return Err(HttpError::UnsupportedCoding);
+        }
+        Ok(Framing::Chunked)
+    }
+}
+
+/// `Content-Length: 5` and the list form `5, 5`; anything but digits is malformed.
+fn parse_content_length(value: &[u8]) -> Result<u64, HttpError> {
+    const BAD: HttpError = HttpError::BadRequest("malformed Content-Length");
+    let mut result = None;
+    for item in value.split(|&b| b == b',').map(trim) {
+        if item.is_empty() || item.len() > 18 || !item.iter().all(u8::is_ascii_digit) {
+            return Err(BAD);
+        }
+        let n = item.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        if result.is_some_and(|prev| prev != n) {
+            return Err(HttpError::BadRequest("conflicting Content-Length values"));
+        }
+        result = Some(n);
+    }
+    result.ok_or(BAD)
+}
+
+fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value.split(|&b| b == b',').map(trim).filter(|t| !t.is_empty())
+}
+
+fn trim(s: &[u8]) -> &[u8] {
+    s.trim_ascii()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(req: &str) -> Result<Option<Head<'_>>, HttpError> {
+        parse(req.as_bytes(), 16 * 1024)
+    }
+
+    #[test]
+    fn parses_a_keep_alive_get() {
+        let h = head("GET /json?x=1 HTTP/1.1\r\nHost: a\r\n\r\nrest")
+            .unwrap()
+            .unwrap();
+        assert_eq!((h.method, h.path(), h.minor_version), ("GET", "/json", 1));
+        assert!(h.keep_alive);
+        assert_eq!(h.framing, Framing::None);
+        assert_eq!(h.len, 35);
+    }
+
+    #[test]
+    fn http10_closes_unless_asked() {
+        assert!(!head("GET / HTTP/1.0\r\n\r\n").unwrap().unwrap().keep_alive);
+        let h = head("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(h.keep_alive);
+    }
+
+    #[test]
+    fn framing_rules() {
+        let f = |r: &str| head(r).map(|h| h.unwrap().framing);
+        assert_eq!(
+            f("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"),
+            Ok(Framing::Length(5))
+        );
+        assert_eq!(
+            f("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n"),
+            Ok(Framing::Length(5))
+        );
+        assert_eq!(
+            f("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+            Err(HttpError::UnsupportedCoding)
+        );
+        for bad in [
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x5\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ] {
+            assert!(matches!(f(bad), Err(HttpError::BadRequest(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn limits_and_versions() {
+        assert_eq!(head("GET / HTTP/2.0\r\n\r\n").unwrap_err(), HttpError::Version);
+        assert!(matches!(
+            head("GET / FOO/1.1\r\n\r\n"),
+            Err(HttpError::BadRequest(_))
+        ));
+        assert!(matches!(
+            head("GET / HTTP/1.1\r\n\r\n"),
+            Err(HttpError::BadRequest(_))
+        ));
+        let long = format!("GET /{} HTTP/1.1\r\n", "a".repeat(MAX_REQUEST_LINE));
+        assert_eq!(head(&long).unwrap_err(), HttpError::UriTooLong);
+        let big = format!("GET / HTTP/1.1\r\nX: {}\r\n", "a".repeat(16 * 1024));
+        assert!(matches!(head(&big), Err(HttpError::HeadersTooLarge(_))));
+        assert!(head("GET / HTTP/1.1\r\nHost: a\r\n").unwrap().is_none());
+    }
+}

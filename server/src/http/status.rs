@@ -1,0 +1,33 @@
+//! Response status lines, rendered once as static bytes.
+
+/// A response status: its code and the full status line (with CRLF) ready to copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub code: u16,
+    pub reason: &'static str,
+    pub line: &'static [u8],
+}
+
+macro_rules! statuses {
+    ($($name:ident = $code:literal $reason:literal;)*) => {
+        $(pub const $name: Status = Status {
+            code: $code,
+            reason: $reason,
+            line: concat!("HTTP/1.1 ", $code, " ", $reason, "\r\n").as_bytes(),
+        };)*
+    };
+}
+
+statuses! {
+    CONTINUE = 100 "Continue";
+    OK = 200 "OK";
+    BAD_REQUEST = 400 "Bad Request";
+    NOT_FOUND = 404 "Not Found";
+    METHOD_NOT_ALLOWED = 405 "Method Not Allowed";
+    REQUEST_TIMEOUT = 408 "Request Timeout";
+    PAYLOAD_TOO_LARGE = 413 "Content Too Large";
+    URI_TOO_LONG = 414 "URI Too Long";
+    HEADERS_TOO_LARGE = 431 "Request Header Fields Too Large";
+    NOT_IMPLEMENTED = 501 "Not Implemented";
+    VERSION_NOT_SUPPORTED = 505 "HTTP Version Not Supported";
+}

@@ -1,0 +1,28 @@
+//! An HTTP/1.1 server on hand-written mio reactors: one event loop per worker thread,
+//! keep-alive, pipelining, bounded buffers, graceful shutdown.
+//!
+//! ```no_run
+//! let handle = server::start(server::Config { listen: "127.0.0.1:0".parse().unwrap(), ..Default::default() })?;
+//! println!("{}", handle.addr());
+//! handle.shutdown();
+//! handle.join()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+pub mod cli;
+mod config;
+mod conn;
+pub mod http;
+mod listener;
+mod log;
+mod routes;
+mod server;
+pub mod signals;
+mod stats;
+mod timers;
+mod worker;
+
+pub use config::{Config, MAX_REQUEST_LINE};
+pub use conn::WRITE_LIMIT;
+pub use server::{ServerHandle, start};
+pub use stats::Stats;

@@ -1,0 +1,32 @@
+use clap::Parser;
+use server::cli::Args;
+use server::signals::{Ending, SignalWatch};
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cfg = Args::parse().into_config();
+    let workers = cfg.workers;
+    let run = || -> std::io::Result<Ending> {
+        let signals = SignalWatch::new()?;
+        let handle = server::start(cfg)?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{} ({workers} workers)", handle.addr())?;
+        out.flush()?;
+        drop(out);
+        let ending = signals.run(&handle)?;
+        eprintln!("server: {}", handle.stats());
+        if ending == Ending::Graceful {
+            handle.join()?;
+        }
+        Ok(ending)
+    };
+    match run() {
+        Ok(Ending::Graceful) => ExitCode::SUCCESS,
+        Ok(Ending::Forced(code)) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! `POST /echo`: the request body back, with the request's Content-Type.
+
+use crate::http::head::Head;
+use crate::http::response::Responder;
+use crate::http::status;
+
+pub fn echo(head: &Head<'_>, body: &[u8], res: Responder<'_>) {
+    let content_type = head.content_type.unwrap_or(b"application/octet-stream");
+    res.send(status::OK, content_type, &[], body);
+}

@@ -1,0 +1,103 @@
+//! Per-worker counters: written only by their worker, readable from any thread.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// A counter with a single writer: a plain load and store, no locked read-modify-write.
+#[derive(Default, Debug)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    pub fn add(&self, n: u64) {
+        self.0.store(self.0.load(Relaxed).wrapping_add(n), Relaxed);
+    }
+
+    pub fn sub(&self, n: u64) {
+        self.0.store(self.0.load(Relaxed).wrapping_sub(n), Relaxed);
+    }
+
+    pub fn raise_to(&self, n: u64) {
+        if n > self.0.load(Relaxed) {
+            self.0.store(n, Relaxed);
+        }
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Relaxed)
+    }
+}
+
+/// The live counters of one worker.
+#[derive(Default, Debug)]
+pub struct WorkerCounters {
+    pub accepted: Counter,
+    pub open: Counter,
+    pub requests: Counter,
+    pub bytes_in: Counter,
+    pub bytes_out: Counter,
+    pub reads: Counter,
+    pub writes: Counter,
+    pub peak_conn_read_buffer: Counter,
+    pub peak_conn_write_pending: Counter,
+}
+
+/// A snapshot of one worker's counters (or their sum over workers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub accepted: u64,
+    pub open: u64,
+    pub requests: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// read(2) calls that returned data, EOF or an error (not WouldBlock).
+    pub reads: u64,
+    /// write(2) calls that wrote bytes.
+    pub writes: u64,
+    /// Largest read buffer any one connection has held, in bytes.
+    pub peak_conn_read_buffer: u64,
+    /// Most response bytes any one connection has had waiting to be written.
+    pub peak_conn_write_pending: u64,
+}
+
+impl WorkerCounters {
+    pub fn snapshot(&self) -> Stats {
+        Stats {
+            accepted: self.accepted.get(),
+            open: self.open.get(),
+            requests: self.requests.get(),
+            bytes_in: self.bytes_in.get(),
+            bytes_out: self.bytes_out.get(),
+            reads: self.reads.get(),
+            writes: self.writes.get(),
+            peak_conn_read_buffer: self.peak_conn_read_buffer.get(),
+            peak_conn_write_pending: self.peak_conn_write_pending.get(),
+        }
+    }
+}
+
+impl Stats {
+    /// Totals over workers; peaks take the maximum.
+    pub fn sum(all: &[Stats]) -> Stats {
+        all.iter().fold(Stats::default(), |a, s| Stats {
+            accepted: a.accepted + s.accepted,
+            open: a.open + s.open,
+            requests: a.requests + s.requests,
+            bytes_in: a.bytes_in + s.bytes_in,
+            bytes_out: a.bytes_out + s.bytes_out,
+            reads: a.reads + s.reads,
+            writes: a.writes + s.writes,
+            peak_conn_read_buffer: a.peak_conn_read_buffer.max(s.peak_conn_read_buffer),
+            peak_conn_write_pending: a.peak_conn_write_pending.max(s.peak_conn_write_pending),
+        })
+    }
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "connections accepted {} open {}, requests {}, bytes in {} out {}, read calls {}, write calls {}",
+            self.accepted, self.open, self.requests, self.bytes_in, self.bytes_out, self.reads, self.writes
+        )
+    }
+}

@@ -1,0 +1,247 @@
+//! One worker thread: its own `mio::Poll`, listener, connection slab and timers.
+//! Connections never leave the worker that accepted them.
+
+use crate::config::Config;
+use crate::conn::{Conn, Ctx, Verdict};
+use crate::http::date::DateCache;
+use crate::log::{self, LogKind};
+use crate::stats::WorkerCounters;
+use crate::timers::{Entry, Timers};
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+pub const LISTENER: Token = Token(0);
+pub const WAKER: Token = Token(1);
+const FIRST_CONN: usize = 2;
+/// How long accepting pauses after EMFILE/ENFILE, instead of spinning on the error.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+pub struct Worker {
+    poll: Poll,
+    listener: Option<TcpListener>,
+    conns: Slab<Conn>,
+    timers: Timers,
+    cfg: Arc<Config>,
+    shutdown: Arc<AtomicBool>,
+    stats: Arc<WorkerCounters>,
+    date: DateCache,
+    scratch: Vec<u8>,
+    next_conn_id: u64,
+    max_conns: usize,
+    accept_paused_until: Option<Instant>,
+    drain_deadline: Option<Instant>,
+}
+
+impl Worker {
+    pub fn new(
+        poll: Poll,
+        mut listener: TcpListener,
+        cfg: Arc<Config>,
+        shutdown: Arc<AtomicBool>,
+        stats: Arc<WorkerCounters>,
+    ) -> io::Result<Worker> {
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        Ok(Worker {
+            poll,
+            listener: Some(listener),
+            conns: Slab::with_capacity(1024),
+            timers: Timers::default(),
+            max_conns: cfg.max_conns_per_worker(),
+            cfg,
+            shutdown,
+            stats,
+            date: DateCache::default(),
+            scratch: Vec::with_capacity(256),
+            next_conn_id: 0,
+            accept_paused_until: None,
+            drain_deadline: None,
+        })
+    }
+
+    /// Runs until shutdown has been requested and every connection is closed (or the
+    /// shutdown timeout has passed).
+    pub fn run(mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let timeout = self.poll_timeout(Instant::now());
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            let now = Instant::now();
+            self.date.refresh(SystemTime::now());
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => self.accept_all(now),
+                    WAKER => self.check_shutdown(now),
+                    Token(t) => {
+                        let hup = event.is_read_closed() || event.is_error();
+                        self.with_conn(t - FIRST_CONN, now, |conn, ctx| conn.on_ready(ctx, hup));
+                    }
+                }
+            }
+            self.expire_timers(now);
+            if self.accept_paused_until.is_some_and(|t| t <= now) {
+                self.accept_paused_until = None;
+                self.accept_all(now);
+            }
+            if let Some(deadline) = self.drain_deadline {
+                if self.conns.is_empty() {
+                    return Ok(());
+                }
+                if now >= deadline {
+                    log::warn(
+                        LogKind::Io,
+                        format_args!("shutdown timeout: closing {} connections", self.conns.len()),
+                    );
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn poll_timeout(&self, now: Instant) -> Option<Duration> {
+        [
+            self.timers.next_deadline(),
+            self.accept_paused_until,
+            self.drain_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|t| t.saturating_duration_since(now))
+    }
+
+    /// Runs `f` on a connection with the worker's context, then closes or re-arms it.
+    fn with_conn(&mut self, key: usize, now: Instant, f: impl FnOnce(&mut Conn, &mut Ctx<'_>) -> Verdict) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let mut ctx = Ctx {
+            cfg: &self.cfg,
+            date: &self.date,
+            scratch: &mut self.scratch,
+            stats: &self.stats,
+            now,
+            draining: self.drain_deadline.is_some(),
+        };
+        match f(conn, &mut ctx) {
+            Verdict::Keep => {
+                if conn.armed_at.is_none_or(|at| conn.deadline < at) {
+                    self.timers.arm(Entry {
+                        at: conn.deadline,
+                        key,
+                        conn_id: conn.id,
+                    });
+                    conn.armed_at = Some(conn.deadline);
+                }
+            }
+            Verdict::Close => self.close(key, now),
+        }
+    }
+
+    fn close(&mut self, key: usize, now: Instant) {
+        // Dropping the stream closes the fd, which also removes it from epoll.
+        drop(self.conns.remove(key));
+        self.stats.open.sub(1);
+        if self.conns.len() + 1 == self.max_conns {
+            self.accept_all(now);
+        }
+    }
+
+    fn expire_timers(&mut self, now: Instant) {
+        while let Some(entry) = self.timers.pop_due(now) {
+            let Some(conn) = self.conns.get_mut(entry.key) else {
+                continue;
+            };
+            if conn.id != entry.conn_id || conn.armed_at != Some(entry.at) {
+                continue; // stale entry: the connection was closed or re-armed earlier
+            }
+            conn.armed_at = None;
+            if conn.deadline <= now {
+                self.with_conn(entry.key, now, |conn, ctx| conn.on_deadline(ctx));
+            } else {
+                self.with_conn(entry.key, now, |_, _| Verdict::Keep);
+            }
+        }
+    }
+
+    fn accept_all(&mut self, now: Instant) {
+        if self.accept_paused_until.is_some() {
+            return;
+        }
+        while self.conns.len() < self.max_conns {
+            let Some(listener) = &self.listener else { return };
+            match listener.accept() {
+                Ok((mut stream, _)) => {
+                    // Nagle would hold back the second of two small writes.
+                    if let Err(e) = stream.set_nodelay(true) {
+                        log::warn(LogKind::Accept, format_args!("TCP_NODELAY: {e}"));
+                    }
+                    let entry = self.conns.vacant_entry();
+                    let key = entry.key();
+                    let token = Token(key + FIRST_CONN);
+                    if let Err(e) = self.poll.registry().register(
+                        &mut stream,
+                        token,
+                        Interest::READABLE | Interest::WRITABLE,
+                    ) {
+                        log::warn(LogKind::Accept, format_args!("register: {e}"));
+                        continue;
+                    }
+                    self.next_conn_id += 1;
+                    entry.insert(Conn::new(self.next_conn_id, stream, now, &self.cfg));
+                    self.stats.accepted.add(1);
+                    self.stats.open.add(1);
+                    // Arm the header timer; data may already be waiting and will arrive as an event.
+                    self.with_conn(key, now, |_, _| Verdict::Keep);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                    ) => {}
+                Err(e) => {
+                    // EMFILE, ENFILE, ENOBUFS, ENOMEM: back off instead of spinning.
+                    log::warn(
+                        LogKind::Accept,
+                        format_args!("accept: {e}; pausing accepts for {ACCEPT_PAUSE:?}"),
+                    );
+                    self.accept_paused_until = Some(now + ACCEPT_PAUSE);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// On the first wake after shutdown is requested: stop accepting, close idle
+    /// connections, let busy ones finish within the shutdown timeout.
+    fn check_shutdown(&mut self, now: Instant) {
+        if !self.shutdown.load(Ordering::Acquire) || self.drain_deadline.is_some() {
+            return;
+        }
+        self.drain_deadline = Some(now + self.cfg.shutdown_timeout);
+        if let Some(mut listener) = self.listener.take() {
+            let _ = self.poll.registry().deregister(&mut listener);
+        }
+        self.accept_paused_until = None;
+        let idle: Vec<usize> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.is_idle())
+            .map(|(k, _)| k)
+            .collect();
+        for key in idle {
+            self.close(key, now);
+        }
+    }
+}

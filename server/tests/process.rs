@@ -1,0 +1,178 @@
+//! The `server` binary as users run it: CLI, the listening line, signals, fd exhaustion.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_server");
+
+struct Proc {
+    child: Child,
+    addr: SocketAddr,
+}
+
+/// Starts the binary through `sh` (so a test can lower limits) and waits for its line.
+fn spawn(shell_prefix: &str, args: &str) -> Proc {
+    let cmd = format!("{shell_prefix} exec {BIN} --listen 127.0.0.1:0 {args}");
+    let mut child = Command::new("sh")
+        .args(["-c", &cmd])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let rest = line.strip_prefix("listening on http://").expect(&line);
+    let (addr, workers) = rest.split_once(' ').unwrap();
+    assert!(workers.ends_with("workers)\n"), "{line:?}");
+    Proc {
+        child,
+        addr: addr.parse().unwrap(),
+    }
+}
+
+fn signal(p: &Proc, sig: i32) {
+    assert_eq!(unsafe { libc::kill(p.child.id() as i32, sig) }, 0);
+}
+
+fn wait_exit(p: &mut Proc, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = p.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "server did not exit within {within:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn prints_one_listening_line_with_the_real_port_and_worker_count() {
+    let mut p = spawn("", "--workers 3");
+    assert_ne!(p.addr.port(), 0);
+    let mut c = Client::connect(p.addr);
+    assert_eq!(c.request(GET_PLAINTEXT).status, 200);
+    signal(&p, libc::SIGTERM);
+    assert!(wait_exit(&mut p, Duration::from_secs(5)).success());
+}
+
+#[test]
+fn sigterm_with_a_request_in_flight_completes_it_and_exits_0() {
+    let mut p = spawn("", "--workers 1");
+    let mut idle = Client::connect(p.addr);
+    assert_eq!(idle.request(GET_PLAINTEXT).status, 200);
+    let mut busy = Client::connect(p.addr);
+    busy.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhello");
+    std::thread::sleep(Duration::from_millis(50)); // let the server take in the first half
+    signal(&p, libc::SIGTERM);
+    assert!(idle.is_closed(), "idle connection closed on shutdown");
+    busy.send(b"world");
+    let r = busy.read_response();
+    assert_eq!((r.status, r.body_text()), (200, "helloworld"));
+    assert_eq!(r.header("connection"), Some("close"));
+    let status = wait_exit(&mut p, Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
+    let mut err = String::new();
+    p.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(err.contains("requests 2"), "summary on stderr: {err}");
+}
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    let mut p = spawn("", "--workers 1 --shutdown-timeout 60s");
+    let mut busy = Client::connect(p.addr);
+    busy.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhel");
+    std::thread::sleep(Duration::from_millis(50));
+    signal(&p, libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(50));
+    signal(&p, libc::SIGINT);
+    let status = wait_exit(&mut p, Duration::from_secs(2));
+    assert_eq!(status.code(), Some(128 + libc::SIGINT));
+}
+
+#[test]
+fn bad_flags_exit_2_naming_the_flag() {
+    for (args, needle) in [
+        (&["--workers", "0"][..], "--workers"),
+        (&["--listen", "nowhere"], "--listen"),
+        (&["--header-timeout", "soon"], "--header-timeout"),
+        (&["--keepalive-timeout", "0s"], "--keepalive-timeout"),
+        (&["--max-conns", "-1"], "--max-conns"),
+        (&["--bogus"], "--bogus"),
+    ] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn help_documents_every_flag_with_its_default() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--listen <ADDR>",
+        "[default: 127.0.0.1:8080]",
+        "--workers",
+        "--max-conns",
+        "[default: 10000]",
+        "--header-timeout",
+        "[default: 10s]",
+        "--keepalive-timeout",
+        "[default: 75s]",
+        "--max-header-bytes",
+        "[default: 16384]",
+        "--max-body-bytes",
+        "[default: 1048576]",
+        "--shutdown-timeout",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+}
+
+#[test]
+fn an_address_in_use_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let out = Command::new(BIN)
+        .args(["--listen", &taken.local_addr().unwrap().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen on"));
+}
+
+/// User+system CPU time of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn running_out_of_file_descriptors_pauses_accepting_without_spinning() {
+    let mut p = spawn("ulimit -n 48;", "--workers 1");
+    // More connections than the server has descriptors for: the extra ones hit EMFILE.
+    let mut clients: Vec<Client> = (0..80).map(|_| Client::connect(p.addr)).collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let before = cpu_ticks(p.child.id());
+    std::thread::sleep(Duration::from_millis(500));
+    let spent = cpu_ticks(p.child.id()) - before;
+    assert!(
+        spent < 15,
+        "server burned {spent} ticks of CPU in 500 ms while out of fds"
+    );
+    // Freeing descriptors lets the waiting connections in.
+    clients.drain(..60);
+    for c in &mut clients {
+        assert_eq!(c.request(GET_PLAINTEXT).status, 200);
+    }
+    signal(&p, libc::SIGTERM);
+    assert!(wait_exit(&mut p, Duration::from_secs(5)).success());
+}

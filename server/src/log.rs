@@ -22,8 +22,9 @@ const KINDS: usize = 9;
 static LAST_SECOND: [AtomicU64; KINDS] = [const { AtomicU64::new(0) }; KINDS];
 static SUPPRESSED: [AtomicU64; KINDS] = [const { AtomicU64::new(0) }; KINDS];
 
-/// Logs `msg` unless this kind already logged during the current second.
-pub fn warn(kind: LogKind, msg: std::fmt::Arguments<'_>) {
+/// Logs the line `msg` builds unless this kind already logged during the current second;
+/// `msg` only runs when the line is printed, so a flood of errors costs no formatting.
+pub fn warn(kind: LogKind, msg: impl FnOnce() -> String) {
     let idx = kind as usize;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -39,8 +40,8 @@ pub fn warn(kind: LogKind, msg: std::fmt::Arguments<'_>) {
     }
     let dropped = SUPPRESSED[idx].swap(0, Relaxed);
     if dropped > 0 {
-        eprintln!("server: {msg} ({dropped} similar suppressed)");
+        eprintln!("server: {} ({dropped} similar suppressed)", msg());
     } else {
-        eprintln!("server: {msg}");
+        eprintln!("server: {}", msg());
     }
 }

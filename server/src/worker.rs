@@ -98,10 +98,9 @@ impl Worker {
                     return Ok(());
                 }
                 if now >= deadline {
-                    log::warn(
-                        LogKind::Io,
-                        format_args!("shutdown timeout: closing {} connections", self.conns.len()),
-                    );
+                    log::warn(LogKind::Io, || {
+                        format!("shutdown timeout: closing {} connections", self.conns.len())
+                    });
                     return Ok(());
                 }
             }
@@ -184,7 +183,7 @@ impl Worker {
                 Ok((mut stream, _)) => {
                     // Nagle would hold back the second of two small writes.
                     if let Err(e) = stream.set_nodelay(true) {
-                        log::warn(LogKind::Accept, format_args!("TCP_NODELAY: {e}"));
+                        log::warn(LogKind::Accept, || format!("TCP_NODELAY: {e}"));
                     }
                     let entry = self.conns.vacant_entry();
                     let key = entry.key();
@@ -194,7 +193,7 @@ impl Worker {
                         token,
                         Interest::READABLE | Interest::WRITABLE,
                     ) {
-                        log::warn(LogKind::Accept, format_args!("register: {e}"));
+                        log::warn(LogKind::Accept, || format!("register: {e}"));
                         continue;
                     }
                     self.next_conn_id += 1;
@@ -212,10 +211,9 @@ impl Worker {
                     ) => {}
                 Err(e) => {
                     // EMFILE, ENFILE, ENOBUFS, ENOMEM: back off instead of spinning.
-                    log::warn(
-                        LogKind::Accept,
-                        format_args!("accept: {e}; pausing accepts for {ACCEPT_PAUSE:?}"),
-                    );
+                    log::warn(LogKind::Accept, || {
+                        format!("accept: {e}; pausing accepts for {ACCEPT_PAUSE:?}")
+                    });
                     self.accept_paused_until = Some(now + ACCEPT_PAUSE);
                     return;
                 }

@@ -144,17 +144,14 @@ impl Conn {
 
     /// Answers with the error's status and closes once it is written.
     pub(super) fn fail(&mut self, ctx: &mut Ctx<'_>, err: HttpError) {
-        let peer = self.stream.peer_addr().ok();
-        let status = err.status();
-        log::warn(
-            log_kind(err),
-            format_args!(
-                "{} {} from {peer:?}: {}",
-                status.code,
-                status.reason,
-                err.detail()
-            ),
-        );
+        let stream = &self.stream;
+        log::warn(log_kind(err), || {
+            let peer = stream
+                .peer_addr()
+                .map_or_else(|_| "a closed peer".into(), |a| a.to_string());
+            let status = err.status();
+            format!("{} {} from {peer}: {}", status.code, status.reason, err.detail())
+        });
         let res = Responder {
             out: &mut self.wbuf,
             scratch: ctx.scratch,

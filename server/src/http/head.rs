@@ -36,9 +36,17 @@ pub struct Head<'b> {
 }
 
 impl Head<'_> {
-    /// The target without its query string.
+    /// The target's path: query dropped, and for the absolute form (`http://host/p`, which
+    /// servers must accept) scheme and authority dropped too.
     pub fn path(&self) -> &str {
-        self.target.split_once('?').map_or(self.target, |(p, _)| p)
+        let target = self.target.split_once('?').map_or(self.target, |(p, _)| p);
+        match target
+            .strip_prefix("http://")
+            .or_else(|| target.strip_prefix("https://"))
+        {
+            Some(rest) => rest.find('/').map_or("/", |i| &rest[i..]),
+            None => target,
+        }
     }
 
     pub fn is_head(&self) -> bool {
@@ -246,6 +254,14 @@ mod tests {
         assert!(h.keep_alive);
         assert_eq!(h.framing, Framing::None);
         assert_eq!(h.len, 35);
+        let h = head("GET http://example.com/json?x HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.path(), "/json");
+        let h = head("GET http://example.com HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.path(), "/");
     }
 
     #[test]

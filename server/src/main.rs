@@ -15,7 +15,13 @@ fn main() -> ExitCode {
         out.flush()?;
         drop(out);
         let ending = signals.run(&handle)?;
-        eprintln!("server: {}", handle.stats());
+        let per_worker = handle.worker_stats();
+        eprintln!("server: {}", server::Stats::sum(&per_worker));
+        if per_worker.len() > 1 {
+            for (i, stats) in per_worker.iter().enumerate() {
+                eprintln!("server:   worker {i}: {stats}");
+            }
+        }
         if ending == Ending::Graceful {
             handle.join()?;
         }

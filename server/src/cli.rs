@@ -3,6 +3,7 @@
 use crate::config::Config;
 use clap::Parser;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -47,6 +48,18 @@ pub struct Args {
     /// Time allowed after SIGTERM/SIGINT to finish in-flight requests before exiting.
     #[arg(long, default_value = "10s", value_name = "DUR", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
+
+    /// Serve the files under DIR (GET and HEAD) for paths no built-in route claims.
+    #[arg(long, value_name = "DIR", value_parser = parse_root)]
+    pub root: Option<PathBuf>,
+}
+
+fn parse_root(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s).canonicalize().map_err(|e| format!("{e}"))?;
+    if !path.is_dir() {
+        return Err("not a directory".into());
+    }
+    Ok(path)
 }
 
 /// Durations must be positive: a zero timeout would close every connection at once.
@@ -71,6 +84,7 @@ impl Args {
             max_header_bytes: self.max_header_bytes as usize,
             max_body_bytes: self.max_body_bytes as usize,
             shutdown_timeout: self.shutdown_timeout,
+            root: self.root,
         }
     }
 }

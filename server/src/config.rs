@@ -1,6 +1,7 @@
 //! Server settings, shared read-only by every worker.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Everything a running server needs to know; `Config::default()` matches the CLI defaults.
@@ -20,6 +21,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Time allowed after SIGTERM/SIGINT to finish requests in flight.
     pub shutdown_timeout: Duration,
+    /// Serve the files under this directory for paths no built-in route claims.
+    pub root: Option<PathBuf>,
 }
 
 /// Longest request line accepted before answering 414 (nginx's default header buffer).
@@ -36,6 +39,7 @@ impl Default for Config {
             max_header_bytes: 16 * 1024,
             max_body_bytes: 1024 * 1024,
             shutdown_timeout: Duration::from_secs(10),
+            root: None,
         }
     }
 }

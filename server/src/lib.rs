@@ -12,6 +12,7 @@
 pub mod cli;
 mod config;
 mod conn;
+mod files;
 pub mod http;
 mod listener;
 mod log;
@@ -24,5 +25,6 @@ mod worker;
 
 pub use config::{Config, MAX_REQUEST_LINE};
 pub use conn::WRITE_LIMIT;
+pub use files::SMALL_FILE_LIMIT;
 pub use server::{ServerHandle, start};
 pub use stats::Stats;

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::conn::{Conn, Ctx, Verdict};
+use crate::files::StaticFiles;
 use crate::http::date::DateCache;
 use crate::log::{self, LogKind};
 use crate::stats::WorkerCounters;
@@ -31,6 +32,7 @@ pub struct Worker {
     stats: Arc<WorkerCounters>,
     date: DateCache,
     scratch: Vec<u8>,
+    files: Option<StaticFiles>,
     next_conn_id: u64,
     max_conns: usize,
     accept_paused_until: Option<Instant>,
@@ -53,11 +55,12 @@ impl Worker {
             conns: Slab::with_capacity(1024),
             timers: Timers::default(),
             max_conns: cfg.max_conns_per_worker(),
-            cfg,
             shutdown,
             stats,
             date: DateCache::default(),
             scratch: Vec::with_capacity(256),
+            files: cfg.root.as_deref().map(StaticFiles::new).transpose()?,
+            cfg,
             next_conn_id: 0,
             accept_paused_until: None,
             drain_deadline: None,
@@ -129,6 +132,7 @@ impl Worker {
             date: &self.date,
             scratch: &mut self.scratch,
             stats: &self.stats,
+            files: self.files.as_mut(),
             now,
             draining: self.drain_deadline.is_some(),
         };

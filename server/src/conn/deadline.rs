@@ -32,7 +32,7 @@ impl Conn {
         if self.lingering {
             return;
         }
-        if self.wpos < self.wbuf.len() {
+        if self.output_pending() {
             if self.timer != TimerKind::WriteStall {
                 self.deadline = ctx.now + cfg.keepalive_timeout;
                 self.timer = TimerKind::WriteStall;

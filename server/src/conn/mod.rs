@@ -6,13 +6,16 @@
 //! so a client that sends without reading cannot grow server memory.
 
 mod deadline;
+mod file_send;
 mod requests;
 
 pub use deadline::TimerKind;
 
 use crate::config::Config;
+use crate::files::StaticFiles;
 use crate::http::chunked::{ChunkedDecoder, Cursor};
 use crate::http::date::DateCache;
+use crate::http::response::FileBody;
 use crate::stats::WorkerCounters;
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
@@ -32,6 +35,7 @@ pub struct Ctx<'a> {
     pub date: &'a DateCache,
     pub scratch: &'a mut Vec<u8>,
     pub stats: &'a WorkerCounters,
+    pub files: Option<&'a mut StaticFiles>,
     pub now: Instant,
     /// The server is shutting down: answer what was received, then close.
     pub draining: bool,
@@ -81,6 +85,8 @@ pub struct Conn {
     /// Write buffer; bytes `wpos..` are not yet written.
     wbuf: Vec<u8>,
     wpos: usize,
+    /// A file body that follows the bytes in `wbuf`; nothing more is parsed until it is sent.
+    file_out: Option<FileBody>,
     phase: Phase,
     after_flush: AfterFlush,
     lingering: bool,
@@ -111,6 +117,7 @@ impl Conn {
             rend: 0,
             wbuf: Vec::new(),
             wpos: 0,
+            file_out: None,
             phase: Phase::Head,
             after_flush: AfterFlush::KeepOpen,
             lingering: false,
@@ -140,7 +147,11 @@ impl Conn {
 
     /// True when no request is partly received and no response is waiting.
     pub fn is_idle(&self) -> bool {
-        matches!(self.phase, Phase::Head) && self.rstart == self.rend && self.wpos == self.wbuf.len()
+        matches!(self.phase, Phase::Head) && self.rstart == self.rend && !self.output_pending()
+    }
+
+    fn output_pending(&self) -> bool {
+        self.wpos < self.wbuf.len() || self.file_out.is_some()
     }
 
     fn drive(&mut self, ctx: &mut Ctx<'_>) -> io::Result<Verdict> {
@@ -230,10 +241,16 @@ impl Conn {
         }
     }
 
-    /// Writes pending output; true when all of it went out.
+    /// Writes pending output (buffer, then any file body); true when all of it went out.
     fn flush(&mut self, ctx: &mut Ctx<'_>) -> io::Result<bool> {
         while self.wpos < self.wbuf.len() {
-            match self.stream.write(&self.wbuf[self.wpos..]) {
+            let pending = &self.wbuf[self.wpos..];
+            let written = if self.file_out.is_some() {
+                file_send::send_more(&self.stream, pending)
+            } else {
+                self.stream.write(pending)
+            };
+            match written {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     ctx.stats.writes.add(1);
@@ -250,6 +267,21 @@ impl Conn {
         self.wpos = 0;
         if self.wbuf.capacity() > KEEP_WRITE_BUFFER {
             self.wbuf.shrink_to(KEEP_WRITE_BUFFER / 4);
+        }
+        while let Some(body) = &mut self.file_out {
+            match file_send::sendfile(&self.stream, body) {
+                Ok(n) => {
+                    ctx.stats.writes.add(1);
+                    ctx.stats.bytes_out.add(n as u64);
+                    self.timer = TimerKind::WriteProgress;
+                    if body.remaining == 0 {
+                        self.file_out = None;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
         }
         Ok(true)
     }

@@ -5,7 +5,7 @@ use super::{AfterFlush, Conn, Ctx, Phase, WRITE_LIMIT};
 use crate::http::chunked::{ChunkedDecoder, Cursor};
 use crate::http::error::HttpError;
 use crate::http::head::{self, Framing, Head};
-use crate::http::response::{Persistence, Responder, write_continue};
+use crate::http::response::{FileBody, Persistence, Responder, write_continue};
 use crate::log::{self, LogKind};
 use crate::routes;
 
@@ -31,6 +31,7 @@ impl Conn {
         while self.after_flush == AfterFlush::KeepOpen
             && self.rstart < self.rend
             && self.wbuf.len() - self.wpos < WRITE_LIMIT
+            && self.file_out.is_none()
         {
             let step = match &mut self.phase {
                 Phase::Head => {
@@ -53,7 +54,13 @@ impl Conn {
                                 };
                                 if buf.len() >= total {
                                     let more = buf.len() > total;
-                                    let close = answer(&h, &buf[h.len..total], &mut self.wbuf, ctx, more);
+                                    let close = answer(
+                                        &h,
+                                        &buf[h.len..total],
+                                        (&mut self.wbuf, &mut self.file_out),
+                                        ctx,
+                                        more,
+                                    );
                                     Step::Answered { used: total, close }
                                 } else {
                                     if h.expect_continue && buf.len() == h.len {
@@ -75,7 +82,13 @@ impl Conn {
                         match head::parse(buf, ctx.cfg.max_header_bytes) {
                             Ok(Some(h)) => {
                                 let more = buf.len() > total;
-                                let close = answer(&h, &buf[h.len..total], &mut self.wbuf, ctx, more);
+                                let close = answer(
+                                    &h,
+                                    &buf[h.len..total],
+                                    (&mut self.wbuf, &mut self.file_out),
+                                    ctx,
+                                    more,
+                                );
                                 Step::Answered { used: total, close }
                             }
                             _ => Step::Fail(HttpError::BadRequest("malformed request")),
@@ -103,8 +116,13 @@ impl Conn {
                             match head::parse(&buf[..head_len], ctx.cfg.max_header_bytes) {
                                 Ok(Some(h)) => {
                                     let more = buf.len() > used;
-                                    let close =
-                                        answer(&h, &buf[head_len..body_end], &mut self.wbuf, ctx, more);
+                                    let close = answer(
+                                        &h,
+                                        &buf[head_len..body_end],
+                                        (&mut self.wbuf, &mut self.file_out),
+                                        ctx,
+                                        more,
+                                    );
                                     Step::Answered { used, close }
                                 }
                                 _ => Step::Fail(HttpError::BadRequest("malformed request")),
@@ -158,6 +176,7 @@ impl Conn {
             date_line: ctx.date.line(),
             persistence: Persistence::Close,
             head_only: false,
+            file_slot: &mut self.file_out,
         };
         res.send_error(err);
         self.after_flush = AfterFlush::Linger;
@@ -174,7 +193,13 @@ fn body_extent(h: &Head<'_>, max_body: u64) -> Result<Framing, HttpError> {
 }
 
 /// Routes one complete request; returns whether the connection closes after it.
-fn answer(h: &Head<'_>, body: &[u8], out: &mut Vec<u8>, ctx: &mut Ctx<'_>, more_buffered: bool) -> bool {
+fn answer(
+    h: &Head<'_>,
+    body: &[u8],
+    (out, file_slot): (&mut Vec<u8>, &mut Option<FileBody>),
+    ctx: &mut Ctx<'_>,
+    more_buffered: bool,
+) -> bool {
     let close = !h.keep_alive || (ctx.draining && !more_buffered);
     let persistence = match (close, h.minor_version) {
         (true, _) => Persistence::Close,
@@ -187,8 +212,9 @@ fn answer(h: &Head<'_>, body: &[u8], out: &mut Vec<u8>, ctx: &mut Ctx<'_>, more_
         date_line: ctx.date.line(),
         persistence,
         head_only: h.is_head(),
+        file_slot,
     };
-    routes::dispatch(h, body, res);
+    routes::dispatch(h, body, res, ctx.files.as_deref_mut(), ctx.now);
     ctx.stats.requests.add(1);
     close
 }

@@ -6,6 +6,7 @@
 
 use super::error::HttpError;
 use crate::config::MAX_REQUEST_LINE;
+use crate::files::preconditions::Conditions;
 
 /// Header fields accepted in one request; more gets 431.
 pub const MAX_HEADERS: usize = 64;
@@ -31,6 +32,8 @@ pub struct Head<'b> {
     pub framing: Framing,
     pub expect_continue: bool,
     pub content_type: Option<&'b [u8]>,
+    /// Conditional and range fields, for static files.
+    pub conditions: Conditions<'b>,
     /// Bytes of the head, final empty line included.
     pub len: usize,
 }
@@ -91,6 +94,7 @@ pub fn parse(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head<'_>>, Ht
         framing: fields.framing(minor_version)?,
         expect_continue: fields.expect_continue,
         content_type: fields.content_type,
+        conditions: fields.conditions,
         len,
     }))
 }
@@ -138,6 +142,7 @@ struct Fields<'b> {
     conn_keep_alive: bool,
     expect_continue: bool,
     content_type: Option<&'b [u8]>,
+    conditions: Conditions<'b>,
 }
 
 fn fields_of<'b>(headers: &[httparse::Header<'b>], minor: u8) -> Result<Fields<'b>, HttpError> {
@@ -145,36 +150,48 @@ fn fields_of<'b>(headers: &[httparse::Header<'b>], minor: u8) -> Result<Fields<'
     let mut hosts = 0;
     for h in headers {
         let name = h.name.as_bytes();
-        if name.eq_ignore_ascii_case(b"content-length") {
-            let n = parse_content_length(h.value)?;
-            if f.content_length.is_some_and(|prev| prev != n) {
-                return Err(HttpError::BadRequest("conflicting Content-Length values"));
+        let is = |expected: &[u8]| name.eq_ignore_ascii_case(expected);
+        // Dispatch on length first: most fields are compared against one name at most.
+        match name.len() {
+            4 if is(b"host") => hosts += 1,
+            5 if is(b"range") => f.conditions.range = Some(h.value),
+            6 if is(b"expect") => {
+                f.expect_continue = minor == 1 && trim(h.value).eq_ignore_ascii_case(b"100-continue");
             }
-            f.content_length = Some(n);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            f.transfer_encoding = true;
-            for coding in list_items(h.value) {
-                if coding.eq_ignore_ascii_case(b"chunked") {
-                    if f.chunked_last {
-                        return Err(HttpError::BadRequest("chunked applied more than once"));
-                    }
-                    f.chunked_last = true;
-                } else {
-                    f.other_coding = true;
-                    f.chunked_last = false;
+            8 if is(b"if-match") => f.conditions.if_match = Some(h.value),
+            8 if is(b"if-range") => f.conditions.if_range = Some(h.value),
+            10 if is(b"connection") => {
+                for token in list_items(h.value) {
+                    f.conn_close |= token.eq_ignore_ascii_case(b"close");
+                    f.conn_keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
                 }
             }
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in list_items(h.value) {
-                f.conn_close |= token.eq_ignore_ascii_case(b"close");
-                f.conn_keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+            12 if is(b"content-type") => f.content_type = Some(h.value),
+            13 if is(b"if-none-match") => f.conditions.if_none_match = Some(h.value),
+            14 if is(b"content-length") => {
+                let n = parse_content_length(h.value)?;
+                if f.content_length.is_some_and(|prev| prev != n) {
+                    return Err(HttpError::BadRequest("conflicting Content-Length values"));
+                }
+                f.content_length = Some(n);
             }
-        } else if name.eq_ignore_ascii_case(b"expect") {
-            f.expect_continue = minor == 1 && trim(h.value).eq_ignore_ascii_case(b"100-continue");
-        } else if name.eq_ignore_ascii_case(b"content-type") {
-            f.content_type = Some(h.value);
-        } else if name.eq_ignore_ascii_case(b"host") {
-            hosts += 1;
+            17 if is(b"transfer-encoding") => {
+                f.transfer_encoding = true;
+                for coding in list_items(h.value) {
+                    if coding.eq_ignore_ascii_case(b"chunked") {
+                        if f.chunked_last {
+                            return Err(HttpError::BadRequest("chunked applied more than once"));
+                        }
+                        f.chunked_last = true;
+                    } else {
+                        f.other_coding = true;
+                        f.chunked_last = false;
+                    }
+                }
+            }
+            17 if is(b"if-modified-since") => f.conditions.if_modified_since = Some(h.value),
+            19 if is(b"if-unmodified-since") => f.conditions.if_unmodified_since = Some(h.value),
+            _ => {}
         }
     }
     match (minor, hosts) {

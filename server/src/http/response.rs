@@ -5,6 +5,8 @@
 
 use super::error::HttpError;
 use super::status::{self, Status};
+use std::fs::File;
+use std::sync::Arc;
 
 pub const SERVER_LINE: &[u8] = b"Server: evloop\r\n";
 
@@ -28,13 +30,69 @@ pub struct Responder<'a> {
     pub persistence: Persistence,
     /// HEAD: all the headers of GET, no body.
     pub head_only: bool,
+    /// Where a response whose body is sent from a file leaves that body for the connection.
+    pub file_slot: &'a mut Option<FileBody>,
 }
 
-impl Responder<'_> {
+/// A response body still to be sent from a file, with sendfile(2).
+#[derive(Debug)]
+pub struct FileBody {
+    pub file: Arc<File>,
+    pub offset: u64,
+    pub remaining: u64,
+}
+
+impl FileBody {
+    pub fn new(file: Arc<File>, offset: u64, len: u64) -> FileBody {
+        FileBody {
+            file,
+            offset,
+            remaining: len,
+        }
+    }
+}
+
+impl<'a> Responder<'a> {
+    fn meta(&self) -> Meta<'a> {
+        Meta {
+            date_line: self.date_line,
+            persistence: self.persistence,
+        }
+    }
+
     /// Writes a complete response with a Content-Length body.
     pub fn send(self, status: Status, content_type: &[u8], extra: &[(&str, &[u8])], body: &[u8]) {
-        let meta = (self.date_line, self.persistence, self.head_only);
-        write_response(self.out, meta, status, content_type, extra, body);
+        write_head(
+            self.out,
+            self.meta(),
+            status,
+            Some(content_type),
+            Some(body.len() as u64),
+            extra,
+        );
+        if !self.head_only {
+            self.out.extend_from_slice(body);
+        }
+    }
+
+    /// Writes the head now; the body follows from `file` once the head is written.
+    pub fn send_file(self, status: Status, content_type: &[u8], extra: &[(&str, &[u8])], file: FileBody) {
+        write_head(
+            self.out,
+            self.meta(),
+            status,
+            Some(content_type),
+            Some(file.remaining),
+            extra,
+        );
+        if !self.head_only && file.remaining > 0 {
+            *self.file_slot = Some(file);
+        }
+    }
+
+    /// A response that never has a body (304): no Content-Type, no Content-Length.
+    pub fn send_bodiless(self, status: Status, extra: &[(&str, &[u8])]) {
+        write_head(self.out, self.meta(), status, None, None, extra);
     }
 
     /// Serialises `value` with serde_json (per request, as TechEmpower requires) and sends it.
@@ -44,8 +102,11 @@ impl Responder<'_> {
             // Only a failing Serialize impl gets here; no route has one.
             self.scratch.clear();
         }
-        let meta = (self.date_line, self.persistence, self.head_only);
-        write_response(self.out, meta, status, b"application/json", &[], self.scratch);
+        let len = Some(self.scratch.len() as u64);
+        write_head(self.out, self.meta(), status, Some(b"application/json"), len, &[]);
+        if !self.head_only {
+            self.out.extend_from_slice(self.scratch);
+        }
     }
 
     /// A short text body naming the status, for 404/405 and friends.
@@ -55,34 +116,50 @@ impl Responder<'_> {
         self.send(status, TEXT_PLAIN, extra, &body[..len]);
     }
 
+    /// Like `send_text_status`, with the reason after the status: `400 Bad Request: why`.
+    pub fn send_text_detail(self, status: Status, detail: &str, extra: &[(&str, &[u8])]) {
+        let mut body = [0u8; 160];
+        let len = status_text(status, Some(detail), &mut body);
+        self.send(status, TEXT_PLAIN, extra, &body[..len]);
+    }
+
     /// The answer to a request the connection cannot go on past; always `Connection: close`.
     pub fn send_error(mut self, err: HttpError) {
-        let mut body = [0u8; 160];
-        let len = status_text(err.status(), Some(err.detail()), &mut body);
         self.persistence = Persistence::Close;
-        self.send(err.status(), TEXT_PLAIN, &[], &body[..len]);
+        self.send_text_detail(err.status(), err.detail(), &[]);
     }
 }
 
 pub const TEXT_PLAIN: &[u8] = b"text/plain; charset=utf-8";
 
-fn write_response(
+/// What every response head carries besides its own fields.
+struct Meta<'a> {
+    date_line: &'a [u8],
+    persistence: Persistence,
+}
+
+fn write_head(
     out: &mut Vec<u8>,
-    (date_line, persistence, head_only): (&[u8], Persistence, bool),
+    meta: Meta<'_>,
     status: Status,
-    content_type: &[u8],
+    content_type: Option<&[u8]>,
+    content_length: Option<u64>,
     extra: &[(&str, &[u8])],
-    body: &[u8],
 ) {
     out.extend_from_slice(status.line);
     out.extend_from_slice(SERVER_LINE);
-    out.extend_from_slice(date_line);
-    out.extend_from_slice(b"Content-Type: ");
-    out.extend_from_slice(content_type);
-    out.extend_from_slice(b"\r\nContent-Length: ");
-    out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    match persistence {
+    out.extend_from_slice(meta.date_line);
+    if let Some(ct) = content_type {
+        out.extend_from_slice(b"Content-Type: ");
+        out.extend_from_slice(ct);
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(len) = content_length {
+        out.extend_from_slice(b"Content-Length: ");
+        out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    match meta.persistence {
         Persistence::Implicit => {}
         Persistence::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
         Persistence::Close => out.extend_from_slice(b"Connection: close\r\n"),
@@ -94,9 +171,6 @@ fn write_response(
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
-    if !head_only {
-        out.extend_from_slice(body);
-    }
 }
 
 /// `404 Not Found\n` or `400 Bad Request: why\n`, into a stack buffer.

@@ -21,12 +21,18 @@ macro_rules! statuses {
 statuses! {
     CONTINUE = 100 "Continue";
     OK = 200 "OK";
+    PARTIAL_CONTENT = 206 "Partial Content";
+    MOVED_PERMANENTLY = 301 "Moved Permanently";
+    NOT_MODIFIED = 304 "Not Modified";
     BAD_REQUEST = 400 "Bad Request";
+    FORBIDDEN = 403 "Forbidden";
     NOT_FOUND = 404 "Not Found";
     METHOD_NOT_ALLOWED = 405 "Method Not Allowed";
     REQUEST_TIMEOUT = 408 "Request Timeout";
+    PRECONDITION_FAILED = 412 "Precondition Failed";
     PAYLOAD_TOO_LARGE = 413 "Content Too Large";
     URI_TOO_LONG = 414 "URI Too Long";
+    RANGE_NOT_SATISFIABLE = 416 "Range Not Satisfiable";
     HEADERS_TOO_LARGE = 431 "Request Header Fields Too Large";
     NOT_IMPLEMENTED = 501 "Not Implemented";
     VERSION_NOT_SUPPORTED = 505 "HTTP Version Not Supported";

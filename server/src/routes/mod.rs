@@ -1,14 +1,22 @@
-//! The router: maps a request's path and method to its handler.
+//! The router: maps a request's path and method to its handler; paths no built-in route
+//! claims go to the static files under `--root`, if there is one.
 
 mod echo;
 mod hello;
 
+use crate::files::StaticFiles;
 use crate::http::head::Head;
 use crate::http::response::Responder;
 use crate::http::status;
 
 /// Answers one complete request (head plus decoded body).
-pub fn dispatch(head: &Head<'_>, body: &[u8], res: Responder<'_>) {
+pub fn dispatch(
+    head: &Head<'_>,
+    body: &[u8],
+    res: Responder<'_>,
+    files: Option<&mut StaticFiles>,
+    now: std::time::Instant,
+) {
     let method = head.method;
     match head.path() {
         "/plaintext" => match method {
@@ -23,7 +31,10 @@ pub fn dispatch(head: &Head<'_>, body: &[u8], res: Responder<'_>) {
             "POST" => echo::echo(head, body, res),
             _ => not_allowed(res, b"POST"),
         },
-        _ => res.send_text_status(status::NOT_FOUND, &[]),
+        _ => match files {
+            Some(files) => files.serve(head, res, now),
+            None => res.send_text_status(status::NOT_FOUND, &[]),
+        },
     }
 }
 

@@ -87,7 +87,7 @@ impl Client {
                     .iter()
                     .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
                     .collect();
-                let len = if head_request || status == 100 {
+                let len = if head_request || status == 100 || status == 304 {
                     0
                 } else {
                     let cl = headers

@@ -44,13 +44,14 @@ start_our_server() {
   [ -n "$SERVER_PORT" ] || { echo "server did not start; see $WORK/server.err" >&2; return 1; }
 }
 
-# Starts nginx (1 worker) pinned to CPU $1 returning "Hello, World!" on /plaintext;
-# sets NGINX_PIDS (master and worker) and NGINX_PORT.
-start_nginx_plaintext() {
-  local cpu=$1
+# Starts nginx (1 worker) pinned to CPU $1 from config template $2 (scripts/nginx-*.conf,
+# with @PORT@, @PREFIX@ and @ROOT@ filled in; @ROOT@ from $3); sets NGINX_PIDS (master and
+# worker) and NGINX_PORT.
+start_nginx() {
+  local cpu=$1 template=$2 docroot=${3:-/nonexistent}
   NGINX_PORT=$(free_port)
   mkdir -p "$WORK/nginx/logs"
-  sed "s|@PORT@|$NGINX_PORT|g; s|@PREFIX@|$WORK/nginx|g" "$ROOT/scripts/nginx-plaintext.conf" >"$WORK/nginx/nginx.conf"
+  sed "s|@PORT@|$NGINX_PORT|g; s|@PREFIX@|$WORK/nginx|g; s|@ROOT@|$docroot|g" "$template" >"$WORK/nginx/nginx.conf"
   taskset -c "$cpu" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log"
   wait_port "$NGINX_PORT"
   NGINX_PIDS="$(cat "$WORK/nginx/nginx.pid") $(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | tr '\n' ' ')"
@@ -69,4 +70,18 @@ require() {
     echo "$tool is not installed: run 'apt-get install -y $pkg'" >&2
     exit 2
   fi
+}
+
+# One wrk run against TARGET, pinned to CPU 1, appending a JSON line to $WORK/runs.jsonl.
+# usage: wrk_run TARGET SCENARIO "PIDS" -- WRK-ARGS...
+wrk_run() {
+  local target=$1 scenario=$2 pids=$3; shift 4
+  local before after
+  # shellcheck disable=SC2086
+  before=$(cpu_ticks $pids)
+  taskset -c 1 wrk "$@" >"$WORK/wrk.out"
+  # shellcheck disable=SC2086
+  after=$(cpu_ticks $pids)
+  python3 "$ROOT/scripts/lib/wrk_run.py" "$target" "$scenario" "$before" "$after" <"$WORK/wrk.out" >>"$WORK/runs.jsonl"
+  tail -n1 "$WORK/runs.jsonl" >&2
 }

@@ -1,0 +1,265 @@
+//! Command line → [`Config`] + output options. Every bad input becomes one line naming
+//! the flag; `main` turns it into exit code 2.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::config::{Config, UsageError};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "loadgen",
+    version,
+    about = "HTTP/1.1 load generator: closed and open loop, coordinated-omission-corrected latencies",
+    after_help = "Exit codes: 0 the run completed, 1 the target could never be reached \
+                  (or a report could not be written), 2 usage error."
+)]
+struct Args {
+    /// Target, e.g. http://127.0.0.1:8080/plaintext (plain HTTP only)
+    url: String,
+    /// Connections to keep open, shared over the threads
+    #[arg(short = 'c', long, default_value_t = 64, value_name = "N")]
+    connections: usize,
+    /// Reactor threads [default: number of cores]
+    #[arg(short = 't', long, value_name = "N")]
+    threads: Option<usize>,
+    /// Recorded run length, e.g. 10s, 1m, 500ms [default: 10s, or unlimited with -n]
+    #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Stop after N requests (with -d, whichever comes first)
+    #[arg(short = 'n', long, value_name = "N")]
+    requests: Option<u64>,
+    /// Open loop: total requests per second, latency measured from intended send times
+    #[arg(short = 'R', long, value_name = "RPS")]
+    rate: Option<f64>,
+    /// Requests in flight per connection
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pipeline: usize,
+    /// Extra request header (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// Request method
+    #[arg(short = 'm', long, default_value = "GET")]
+    method: String,
+    /// Request body
+    #[arg(long, value_name = "STRING", conflicts_with = "body_file")]
+    body: Option<String>,
+    /// Request body read from a file
+    #[arg(long, value_name = "PATH")]
+    body_file: Option<PathBuf>,
+    /// Per-request timeout, counted from the write
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Connect timeout
+    #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
+    connect_timeout: Duration,
+    /// Apply load for this long before recording
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Print the full percentile spectrum (.hgrm layout, milliseconds)
+    #[arg(long)]
+    latency: bool,
+    /// Write the JSON report to PATH ('-' for stdout, which then carries only the JSON)
+    #[arg(long, value_name = "PATH")]
+    json: Option<String>,
+    /// Write the response-time percentile spectrum (.hgrm) to PATH
+    #[arg(long, value_name = "PATH")]
+    hgrm: Option<PathBuf>,
+    /// No progress lines on stderr
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// Where and how to report.
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    pub latency: bool,
+    pub json: Option<String>,
+    pub hgrm: Option<PathBuf>,
+    pub no_progress: bool,
+}
+
+#[derive(Debug)]
+pub struct Cli {
+    pub config: Config,
+    pub output: Output,
+}
+
+#[derive(Debug)]
+pub enum CliError {
+    /// --help / --version: print to stdout, exit 0.
+    Info(String),
+    /// Bad input: one line, exit 2.
+    Usage(String),
+}
+
+pub fn parse<I, T>(args: I) -> Result<Cli, CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args = Args::try_parse_from(args).map_err(|e| match e.kind() {
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+            CliError::Info(e.render().to_string())
+        }
+        _ => CliError::Usage(one_line(&e.render().to_string())),
+    })?;
+    into_cli(args).map_err(|e| CliError::Usage(format!("error: {e}")))
+}
+
+fn into_cli(args: Args) -> Result<Cli, UsageError> {
+    let mut config = Config::new(args.url);
+    config.connections = args.connections;
+    if let Some(threads) = args.threads {
+        config.threads = threads;
+    }
+    // -n alone runs until the count is reached; otherwise -d (default 10s) bounds the run.
+    config.duration = match (args.duration, args.requests) {
+        (Some(d), _) => Some(d),
+        (None, Some(_)) => None,
+        (None, None) => Some(Duration::from_secs(10)),
+    };
+    config.requests = args.requests;
+    config.rate = args.rate;
+    config.pipeline = args.pipeline;
+    config.method = args.method;
+    config.headers = args
+        .headers
+        .iter()
+        .map(|h| parse_header(h))
+        .collect::<Result<_, _>>()?;
+    config.body = match (args.body, args.body_file) {
+        (Some(body), _) => body.into_bytes(),
+        (None, Some(path)) => std::fs::read(&path)
+            .map_err(|e| UsageError::new("--body-file", format!("cannot read '{}': {e}", path.display())))?,
+        (None, None) => Vec::new(),
+    };
+    config.timeout = args.timeout;
+    config.connect_timeout = args.connect_timeout;
+    config.warmup = args.warmup;
+    config.validate()?;
+    if let Some(json) = args.json.as_deref().filter(|p| *p != "-") {
+        check_parent("--json", Path::new(json))?;
+    }
+    if let Some(hgrm) = &args.hgrm {
+        check_parent("--hgrm", hgrm)?;
+    }
+    Ok(Cli {
+        config,
+        output: Output {
+            latency: args.latency,
+            json: args.json,
+            hgrm: args.hgrm,
+            no_progress: args.no_progress,
+        },
+    })
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 10s, 1m, 500ms)"))
+}
+
+fn parse_header(text: &str) -> Result<(String, String), UsageError> {
+    match text.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(UsageError::new(
+            "--header",
+            format!("expected 'Name: value', got '{text}'"),
+        )),
+    }
+}
+
+/// Catch a misspelt output directory before the run rather than after it.
+fn check_parent(flag: &'static str, path: &Path) -> Result<(), UsageError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(UsageError::new(
+            flag,
+            format!("directory '{}' does not exist", dir.display()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// clap renders multi-line errors with usage hints; keep the message on one line.
+fn one_line(rendered: &str) -> String {
+    rendered
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(args: &[&str]) -> String {
+        match parse(std::iter::once("loadgen").chain(args.iter().copied())) {
+            Err(CliError::Usage(message)) => message,
+            other => panic!("expected a usage error for {args:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_a_full_command_line() {
+        let cli = parse([
+            "loadgen",
+            "-c",
+            "10",
+            "-t",
+            "2",
+            "-d",
+            "500ms",
+            "-R",
+            "100",
+            "--pipeline",
+            "4",
+            "-H",
+            "X-A: b",
+            "-m",
+            "POST",
+            "--body",
+            "hi",
+            "--latency",
+            "http://h:1/x",
+        ])
+        .unwrap();
+        let c = &cli.config;
+        assert_eq!((c.connections, c.threads, c.pipeline), (10, 2, 4));
+        assert_eq!(c.duration, Some(Duration::from_millis(500)));
+        assert_eq!(c.rate, Some(100.0));
+        assert_eq!(c.headers, vec![("X-A".to_string(), "b".to_string())]);
+        assert_eq!((c.method.as_str(), c.body.as_slice()), ("POST", &b"hi"[..]));
+        assert!(cli.output.latency);
+    }
+
+    #[test]
+    fn requests_alone_lift_the_duration_limit() {
+        let cli = parse(["loadgen", "-n", "5", "http://h/"]).unwrap();
+        assert_eq!(cli.config.duration, None);
+        let cli = parse(["loadgen", "http://h/"]).unwrap();
+        assert_eq!(cli.config.duration, Some(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn errors_are_one_line_and_name_the_flag() {
+        for (args, flag) in [
+            (&["-c", "x", "http://h/"][..], "--connections"),
+            (&["-d", "soon", "http://h/"], "--duration"),
+            (&["-H", "novalue", "http://h/"], "--header"),
+            (&["--body-file", "/nonexistent/x", "http://h/"], "--body-file"),
+            (&["--json", "/nonexistent/x.json", "http://h/"], "--json"),
+            (&[], "<URL>"),
+        ] {
+            let message = usage(args);
+            assert!(message.contains(flag), "{message:?} should name {flag}");
+            assert!(!message.contains('\n'), "{message:?}");
+        }
+    }
+}

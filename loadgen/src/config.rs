@@ -1,0 +1,223 @@
+//! What to run: the engine's input, independent of how it was obtained (CLI or a test).
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::target::Target;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub url: String,
+    /// Total connections, shared out over the threads.
+    pub connections: usize,
+    /// Reactor threads; more threads than connections is clamped to one per connection.
+    pub threads: usize,
+    /// Recorded run length (after warmup). `None` = until `requests` are done.
+    pub duration: Option<Duration>,
+    /// Stop after this many recorded requests (responses plus failed requests).
+    pub requests: Option<u64>,
+    /// Open loop: total requests per second over all threads. `None` = closed loop.
+    pub rate: Option<f64>,
+    /// Requests in flight per connection.
+    pub pipeline: usize,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Per request, counted from the write; past it the request is a timeout.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Load applied before recording starts.
+    pub warmup: Duration,
+}
+
+/// A bad setting, named by the flag that sets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError {
+    pub flag: &'static str,
+    pub message: String,
+}
+
+impl UsageError {
+    pub fn new(flag: &'static str, message: impl Into<String>) -> UsageError {
+        UsageError {
+            flag,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.flag, self.message)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+impl Config {
+    /// wrk-like defaults: 64 connections, one thread per core, 10 s, closed loop.
+    pub fn new(url: impl Into<String>) -> Config {
+        Config {
+            url: url.into(),
+            connections: 64,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            duration: Some(Duration::from_secs(10)),
+            requests: None,
+            rate: None,
+            pipeline: 1,
+            method: "GET".to_string(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(2),
+            warmup: Duration::ZERO,
+        }
+    }
+
+    /// Check every setting; returns the parsed target.
+    pub fn validate(&self) -> Result<Target, UsageError> {
+        let target = Target::parse(&self.url).map_err(|m| UsageError::new("URL", m))?;
+        let positive = |flag, value: usize| match value {
+            0 => Err(UsageError::new(flag, "must be at least 1 (got 0)")),
+            _ => Ok(()),
+        };
+        positive("--connections", self.connections)?;
+        positive("--threads", self.threads)?;
+        positive("--pipeline", self.pipeline)?;
+        at_most("--connections", self.connections, MAX_CONNECTIONS)?;
+        at_most("--threads", self.threads, MAX_THREADS)?;
+        at_most("--pipeline", self.pipeline, MAX_PIPELINE)?;
+        for (flag, value) in [
+            ("--duration", self.duration.unwrap_or_default()),
+            ("--timeout", self.timeout),
+            ("--connect-timeout", self.connect_timeout),
+            ("--warmup", self.warmup),
+        ] {
+            if value > MAX_DURATION {
+                return Err(UsageError::new(flag, "must be at most 365 days"));
+            }
+        }
+        if let Some(rate) = self.rate
+            && !(rate >= 1.0 && rate.is_finite())
+        {
+            return Err(UsageError::new(
+                "--rate",
+                format!("must be at least 1 request per second (got {rate})"),
+            ));
+        }
+        if self.requests == Some(0) {
+            return Err(UsageError::new("--requests", "must be at least 1 (got 0)"));
+        }
+        match self.duration {
+            Some(d) if d.is_zero() => {
+                return Err(UsageError::new("--duration", "must be longer than zero"));
+            }
+            None if self.requests.is_none() => {
+                return Err(UsageError::new(
+                    "--duration",
+                    "a run needs a duration or a request count",
+                ));
+            }
+            _ => {}
+        }
+        if self.timeout.is_zero() {
+            return Err(UsageError::new("--timeout", "must be longer than zero"));
+        }
+        if self.connect_timeout.is_zero() {
+            return Err(UsageError::new("--connect-timeout", "must be longer than zero"));
+        }
+        if self.method.is_empty() || !self.method.bytes().all(is_token_byte) {
+            return Err(UsageError::new(
+                "--method",
+                format!("'{}' is not a valid HTTP method", self.method),
+            ));
+        }
+        for (name, value) in &self.headers {
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                return Err(UsageError::new(
+                    "--header",
+                    format!("'{name}' is not a valid header name"),
+                ));
+            }
+            if value.bytes().any(|b| b == b'\r' || b == b'\n') {
+                return Err(UsageError::new(
+                    "--header",
+                    format!("the value of '{name}' contains a line break"),
+                ));
+            }
+        }
+        Ok(target)
+    }
+
+    /// HEAD responses carry no body whatever their headers say.
+    pub fn is_head(&self) -> bool {
+        self.method.eq_ignore_ascii_case("HEAD")
+    }
+}
+
+/// Sanity bounds: beyond these a typo is likelier than intent (and nanosecond
+/// arithmetic must not overflow).
+const MAX_CONNECTIONS: usize = 1_000_000;
+const MAX_THREADS: usize = 1_024;
+const MAX_PIPELINE: usize = 1_024;
+const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+fn at_most(flag: &'static str, value: usize, max: usize) -> Result<(), UsageError> {
+    if value > max {
+        return Err(UsageError::new(
+            flag,
+            format!("must be at most {max} (got {value})"),
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 9110 `tchar`.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flag_of(config: &Config) -> &'static str {
+        config.validate().unwrap_err().flag
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert!(Config::new("http://127.0.0.1:1/").validate().is_ok());
+    }
+
+    #[test]
+    fn each_bad_setting_names_its_flag() {
+        let base = Config::new("http://127.0.0.1:1/");
+        type Mutation = Box<dyn Fn(&mut Config)>;
+        let cases: Vec<(&str, Mutation)> = vec![
+            ("URL", Box::new(|c| c.url = "https://x/".into())),
+            ("--connections", Box::new(|c| c.connections = 0)),
+            ("--threads", Box::new(|c| c.threads = 0)),
+            ("--pipeline", Box::new(|c| c.pipeline = 0)),
+            ("--pipeline", Box::new(|c| c.pipeline = 5_000)),
+            ("--connections", Box::new(|c| c.connections = 2_000_000)),
+            ("--warmup", Box::new(|c| c.warmup = Duration::from_secs(u64::MAX))),
+            ("--rate", Box::new(|c| c.rate = Some(0.5))),
+            ("--rate", Box::new(|c| c.rate = Some(f64::NAN))),
+            ("--requests", Box::new(|c| c.requests = Some(0))),
+            ("--duration", Box::new(|c| c.duration = Some(Duration::ZERO))),
+            ("--duration", Box::new(|c| c.duration = None)),
+            ("--timeout", Box::new(|c| c.timeout = Duration::ZERO)),
+            ("--method", Box::new(|c| c.method = "GE T".into())),
+            (
+                "--header",
+                Box::new(|c| c.headers = vec![("a b".into(), "v".into())]),
+            ),
+        ];
+        for (flag, mutate) in cases {
+            let mut config = base.clone();
+            mutate(&mut config);
+            assert_eq!(flag_of(&config), flag);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! One client connection: connect, write queued requests, read and frame responses.
+//! Policy (what a failure means for the requests in flight, when to reconnect) belongs to
+//! the worker; this file only moves bytes and reports what happened.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+
+use crate::clock::now_ns;
+use crate::response::{ResponseParser, Step};
+use crate::stats::ErrorKind;
+
+/// First retry delay after a failure; doubles per consecutive failure up to the cap.
+const BACKOFF_START_NS: u64 = 10_000_000;
+const BACKOFF_MAX_NS: u64 = 1_000_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// No socket; (re)connect at `since`.
+    Idle,
+    Connecting,
+    Open,
+}
+
+/// A request written (or queued for writing) and not yet answered.
+#[derive(Debug, Clone, Copy)]
+pub struct InFlight {
+    /// When it should have been sent (open loop) or was sent (closed loop).
+    pub intended: u64,
+    /// When it was handed to the socket.
+    pub sent: u64,
+    /// Sent after warmup: counts in the report.
+    pub recorded: bool,
+}
+
+/// How a read pass ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadEnd {
+    /// Everything available was read; the connection stays up.
+    Open,
+    /// The server closed in an orderly way (announced `Connection: close`, a
+    /// close-delimited body, or EOF with nothing outstanding).
+    Closed,
+    /// The connection broke; requests still in flight failed this way.
+    Failed(ErrorKind),
+}
+
+pub struct Conn {
+    pub state: State,
+    stream: Option<TcpStream>,
+    parser: ResponseParser,
+    /// Oldest first; capacity = pipeline depth, never grows.
+    pub inflight: VecDeque<InFlight>,
+    /// Bytes of queued requests not yet accepted by the socket.
+    unwritten: usize,
+    /// Offset of the next unwritten byte within one request.
+    write_off: usize,
+    /// A response head split across reads (rare; its capacity is kept for reuse).
+    carry: Vec<u8>,
+    /// Connecting: when the attempt began. Idle: when to try again.
+    pub since: u64,
+    backoff_ns: u64,
+    /// Listed in the worker's free-connection queue (open loop).
+    pub listed_free: bool,
+}
+
+impl Conn {
+    pub fn new(pipeline: usize, head_request: bool) -> Conn {
+        Conn {
+            state: State::Idle,
+            stream: None,
+            parser: ResponseParser::new(head_request),
+            inflight: VecDeque::with_capacity(pipeline),
+            unwritten: 0,
+            write_off: 0,
+            carry: Vec::new(),
+            since: 0,
+            backoff_ns: BACKOFF_START_NS,
+            listed_free: false,
+        }
+    }
+
+    pub fn connect(
+        &mut self,
+        addr: SocketAddr,
+        registry: &Registry,
+        token: Token,
+        now: u64,
+    ) -> io::Result<()> {
+        let mut stream = TcpStream::connect(addr)?;
+        stream.set_nodelay(true)?;
+        registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
+        self.stream = Some(stream);
+        self.state = State::Connecting;
+        self.since = now;
+        Ok(())
+    }
+
+    /// After a readiness event while connecting: `Ok(true)` once established.
+    pub fn finish_connect(&mut self) -> io::Result<bool> {
+        let Some(stream) = self.stream.as_ref() else {
+            return Ok(false);
+        };
+        if let Some(error) = stream.take_error()? {
+            return Err(error);
+        }
+        match stream.peer_addr() {
+            Ok(_) => {
+                self.state = State::Open;
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Drop the socket and any half-read response. `abort` sends RST instead of FIN so a
+    /// connection we give up on leaves no TIME_WAIT behind. In-flight requests stay for
+    /// the caller to account for.
+    pub fn close(&mut self, registry: &Registry, abort: bool) {
+        if let Some(mut stream) = self.stream.take() {
+            let _ = registry.deregister(&mut stream);
+            if abort {
+                set_linger_zero(&stream);
+            }
+        }
+        self.state = State::Idle;
+        self.parser.reset();
+        self.carry.clear();
+        self.unwritten = 0;
+        self.write_off = 0;
+    }
+
+    /// Schedule the next attempt after a failure, backing off while failures repeat.
+    pub fn back_off(&mut self, now: u64) {
+        self.since = now + self.backoff_ns;
+        self.backoff_ns = (self.backoff_ns * 2).min(BACKOFF_MAX_NS);
+    }
+
+    pub fn reset_backoff(&mut self) {
+        self.backoff_ns = BACKOFF_START_NS;
+    }
+
+    /// Add one request to the write queue (call `flush` after queueing a batch).
+    pub fn queue(&mut self, request_len: usize, request: InFlight) {
+        self.unwritten += request_len;
+        self.inflight.push_back(request);
+    }
+
+    /// Write queued request bytes until done or the socket is full. `requests` holds
+    /// pipeline-depth copies of the request, so what is pending is one contiguous slice.
+    pub fn flush(&mut self, requests: &[u8], request_len: usize) -> Result<(), ErrorKind> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Ok(());
+        };
+        while self.unwritten > 0 {
+            let end = (self.write_off + self.unwritten).min(requests.len());
+            match stream.write(&requests[self.write_off..end]) {
+                Ok(0) => return Err(ErrorKind::Write),
+                Ok(n) => {
+                    self.unwritten -= n;
+                    self.write_off = (self.write_off + n) % request_len;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(ErrorKind::Write),
+            }
+        }
+        Ok(())
+    }
+
+    /// Read until the socket is drained, calling `on_response(request, status, now)` for
+    /// every complete response. `scratch` is the thread's shared read buffer.
+    /// `peer_closed`: the readiness event reported the peer's FIN (or an error), which
+    /// will raise no further edge, so read on to the EOF.
+    pub fn read(
+        &mut self,
+        scratch: &mut [u8],
+        peer_closed: bool,
+        bytes_read: &mut u64,
+        mut on_response: impl FnMut(InFlight, u16, u64),
+    ) -> ReadEnd {
+        let Some(stream) = self.stream.as_mut() else {
+            return ReadEnd::Open;
+        };
+        loop {
+            let carried = self.carry.len();
+            if carried == scratch.len() {
+                return ReadEnd::Failed(ErrorKind::Parse); // head larger than the buffer
+            }
+            scratch[..carried].copy_from_slice(&self.carry);
+            let n = match stream.read(&mut scratch[carried..]) {
+                Ok(0) => {
+                    if let Some(response) = self.parser.on_eof()
+                        && let Some(request) = self.inflight.pop_front()
+                    {
+                        on_response(request, response.status, now_ns());
+                    }
+                    // EOF with requests outstanding: they will never be answered.
+                    return if self.inflight.is_empty() {
+                        ReadEnd::Closed
+                    } else {
+                        ReadEnd::Failed(ErrorKind::Read)
+                    };
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadEnd::Open,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return ReadEnd::Failed(ErrorKind::Read),
+            };
+            let now = now_ns();
+            *bytes_read += n as u64;
+            self.carry.clear();
+            let data = &scratch[..carried + n];
+            let mut pos = 0;
+            loop {
+                match self.parser.step(&data[pos..]) {
+                    Err(_) => return ReadEnd::Failed(ErrorKind::Parse),
+                    Ok(Step::NeedMore { consumed }) => {
+                        pos += consumed;
+                        break;
+                    }
+                    Ok(Step::Done { consumed, response }) => {
+                        pos += consumed;
+                        let Some(request) = self.inflight.pop_front() else {
+                            return ReadEnd::Failed(ErrorKind::Parse); // unsolicited response
+                        };
+                        on_response(request, response.status, now);
+                        if response.close {
+                            return ReadEnd::Closed;
+                        }
+                    }
+                }
+            }
+            if self.parser.awaiting_head() {
+                self.carry.extend_from_slice(&data[pos..]);
+            }
+            // A short read drained the socket: anything arriving later raises a new edge,
+            // so skip the read that would only return WouldBlock (tokio does the same).
+            if carried + n < scratch.len() && !peer_closed {
+                return ReadEnd::Open;
+            }
+        }
+    }
+}
+
+fn set_linger_zero(stream: &TcpStream) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: valid socket fd and a correctly sized linger struct.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+}

@@ -1,0 +1,28 @@
+//! `loadgen`: an HTTP/1.1 load generator. A few mio reactor threads act as thousands of
+//! clients, closed loop or open loop (constant rate, coordinated-omission corrected), and
+//! record HdrHistogram latencies.
+//!
+//! In-process use: build a [`Config`], call [`run`], inspect the [`Report`].
+
+mod chunked;
+pub mod cli;
+mod clock;
+pub mod config;
+mod conn;
+mod cpu;
+mod limits;
+mod progress;
+pub mod report;
+mod request;
+pub mod response;
+mod run;
+mod schedule;
+pub mod stats;
+mod target;
+mod timer;
+mod worker;
+
+pub use config::{Config, UsageError};
+pub use report::Report;
+pub use run::{Prepared, RunError, RunOptions, effective_threads, prepare, run, run_with};
+pub use target::Target;

@@ -1,0 +1,224 @@
+//! The end-of-run report: one struct holding every figure (serialised as the JSON report)
+//! plus the merged histograms, built from the threads' merged stats.
+
+pub mod hgrm;
+pub mod output;
+pub mod text;
+pub mod units;
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::cpu::CpuTime;
+use crate::stats::{Errors, Stats};
+
+/// Thread CPU above this share of the run means the generator itself was saturated.
+const BUSY_THREAD: f64 = 0.9;
+/// Open-loop median send lag above this means the schedule was not kept.
+const LAG_LIMIT_US: f64 = 1_000.0;
+
+/// Latency summary in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Percentiles {
+    pub min: f64,
+    pub mean: f64,
+    pub stdev: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p99_9: f64,
+    pub p99_99: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    /// From a nanosecond histogram.
+    pub fn of(h: &Histogram<u64>) -> Percentiles {
+        if h.is_empty() {
+            return Percentiles::default();
+        }
+        let us = |ns: u64| ns as f64 / 1_000.0;
+        let q = |quantile: f64| us(h.value_at_quantile(quantile));
+        Percentiles {
+            min: us(h.min()),
+            mean: h.mean() / 1_000.0,
+            stdev: h.stdev() / 1_000.0,
+            p50: q(0.5),
+            p75: q(0.75),
+            p90: q(0.9),
+            p99: q(0.99),
+            p99_9: q(0.999),
+            p99_99: q(0.9999),
+            max: us(h.max()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct ErrorCounts {
+    #[serde(flatten)]
+    pub by_kind: Errors,
+    pub total: u64,
+}
+
+/// The load generator's own cost over the recorded phase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Generator {
+    pub cpu_user_s: f64,
+    pub cpu_system_s: f64,
+    pub cpu_us_per_request: f64,
+    /// CPU of the busiest thread as a share of the run (100 = one full core).
+    pub busiest_thread_cpu_pct: f64,
+}
+
+/// What the threads handed back, before it is turned into a report.
+pub struct RunTotals {
+    pub stats: Stats,
+    pub threads: usize,
+    pub duration_s: f64,
+    /// From the start of recording until the last thread stopped sending.
+    pub send_window_s: f64,
+    pub incomplete: u64,
+    pub backlog: u64,
+    pub cpu: CpuTime,
+    pub busiest_thread_cpu_ns: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub url: String,
+    pub method: String,
+    /// "closed" or "open".
+    pub mode: &'static str,
+    pub threads: usize,
+    pub connections: usize,
+    pub pipeline: usize,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    /// Complete responses (any status).
+    pub requests: u64,
+    /// Requests written during the recorded phase.
+    pub sent: u64,
+    /// Sent but neither answered nor failed when the run ended.
+    pub incomplete: u64,
+    pub rps: f64,
+    pub bytes_read: u64,
+    pub bytes_per_s: f64,
+    pub errors: ErrorCounts,
+    /// Exact status code → count.
+    pub status: BTreeMap<String, u64>,
+    /// "2xx" etc. → count; codes outside 100-599 count as "other".
+    pub status_class: BTreeMap<String, u64>,
+    /// Response time: from the intended send time (closed loop: the write).
+    pub latency_us: Percentiles,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_target: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_achieved: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_time_us: Option<Percentiles>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_lag_us: Option<Percentiles>,
+    /// Open loop: requests due before the end but never sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<u64>,
+    pub generator: Generator,
+    pub warnings: Vec<String>,
+    /// Response-time histogram, nanoseconds.
+    #[serde(skip)]
+    pub latency: Histogram<u64>,
+    /// Service-time histogram, nanoseconds (open loop only; empty in closed loop).
+    #[serde(skip)]
+    pub service: Histogram<u64>,
+}
+
+impl Report {
+    pub fn build(config: &Config, totals: RunTotals) -> Report {
+        let stats = &totals.stats;
+        let open = config.rate.is_some();
+        let duration = totals.duration_s.max(1e-9);
+        let requests = stats.responses;
+        let mut status = BTreeMap::new();
+        let mut status_class = BTreeMap::new();
+        for (code, count) in stats.status_counts() {
+            status.insert(code.to_string(), count);
+            *status_class.entry(format!("{}xx", code / 100)).or_insert(0) += count;
+        }
+        if stats.status_other > 0 {
+            status_class.insert("other".to_string(), stats.status_other);
+        }
+        let cpu = totals.cpu;
+        let generator = Generator {
+            cpu_user_s: cpu.user_ns as f64 / 1e9,
+            cpu_system_s: cpu.system_ns as f64 / 1e9,
+            cpu_us_per_request: match requests {
+                0 => 0.0,
+                n => cpu.total_ns() as f64 / 1_000.0 / n as f64,
+            },
+            busiest_thread_cpu_pct: totals.busiest_thread_cpu_ns as f64 / 1e9 / duration * 100.0,
+        };
+        let send_lag = open.then(|| Percentiles::of(&stats.send_lag));
+        let mut report = Report {
+            url: config.url.clone(),
+            method: config.method.clone(),
+            mode: if open { "open" } else { "closed" },
+            threads: totals.threads,
+            connections: config.connections,
+            pipeline: config.pipeline,
+            duration_s: totals.duration_s,
+            warmup_s: config.warmup.as_secs_f64(),
+            requests,
+            sent: stats.sent,
+            incomplete: totals.incomplete,
+            rps: requests as f64 / duration,
+            bytes_read: stats.bytes_read,
+            bytes_per_s: stats.bytes_read as f64 / duration,
+            errors: ErrorCounts {
+                by_kind: stats.errors,
+                total: stats.errors.total(),
+            },
+            status,
+            status_class,
+            latency_us: Percentiles::of(&stats.response),
+            rate_target: config.rate,
+            rate_achieved: open.then(|| stats.sent as f64 / totals.send_window_s.max(1e-9)),
+            service_time_us: open.then(|| Percentiles::of(&stats.service)),
+            send_lag_us: send_lag,
+            backlog: open.then_some(totals.backlog),
+            generator,
+            warnings: Vec::new(),
+            latency: stats.response.clone(),
+            service: stats.service.clone(),
+        };
+        report.warnings = report.bottleneck_warnings();
+        report
+    }
+
+    /// Say so when the figures describe the load generator rather than the target.
+    fn bottleneck_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let busiest = self.generator.busiest_thread_cpu_pct;
+        if busiest >= BUSY_THREAD * 100.0 {
+            warnings.push(format!(
+                "a loadgen thread was busy {busiest:.0}% of the run: the generator is probably \
+                 the bottleneck, so these figures describe the load generator, not the target \
+                 (add threads or cores)"
+            ));
+        }
+        if let Some(lag) = &self.send_lag_us
+            && lag.p50 > LAG_LIMIT_US
+        {
+            warnings.push(format!(
+                "median open-loop send lag is {:.2}ms (> 1ms): requests left late, so these \
+                 figures describe the load generator, not the target (add connections or \
+                 threads)",
+                lag.p50 / 1_000.0
+            ));
+        }
+        warnings
+    }
+}

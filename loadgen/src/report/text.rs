@@ -1,0 +1,145 @@
+//! The human report, laid out like wrk's.
+
+use std::fmt::Write;
+
+use super::units::{bytes, time_us};
+use super::{Percentiles, Report, hgrm};
+use crate::config::Config;
+
+/// First line, printed before the run starts (as wrk does).
+pub fn banner(config: &Config, threads: usize) -> String {
+    let length = match (config.duration, config.requests) {
+        (Some(d), Some(n)) => format!("{} (or {n} requests)", humantime::format_duration(d)),
+        (Some(d), None) => humantime::format_duration(d).to_string(),
+        (None, Some(n)) => format!("{n} requests"),
+        (None, None) => String::new(),
+    };
+    let mode = match config.rate {
+        Some(rate) => format!("open loop at {rate} req/s"),
+        None => "closed loop".to_string(),
+    };
+    format!(
+        "Running {length} test @ {}\n  {threads} threads and {} connections, {mode}, pipeline {}\n",
+        config.url, config.connections, config.pipeline
+    )
+}
+
+pub fn render(report: &Report, spectrum: bool) -> String {
+    let mut out = String::new();
+    let open = report.service_time_us.is_some();
+    let _ = writeln!(
+        out,
+        "  {:<10} {:>10} {:>10} {:>10} {:>10}",
+        "Stats", "Avg", "Stdev", "Max", "+/- Stdev"
+    );
+    let name = if open { "Response" } else { "Latency" };
+    stats_row(&mut out, name, &report.latency_us, within_stdev(report, false));
+    if let Some(service) = &report.service_time_us {
+        stats_row(&mut out, "Service", service, within_stdev(report, true));
+    }
+    let _ = writeln!(
+        out,
+        "  Latency Distribution{}",
+        if open { " (response / service)" } else { "" }
+    );
+    let rows = |p: &Percentiles| [p.p50, p.p75, p.p90, p.p99, p.p99_9, p.p99_99];
+    let labels = ["50%", "75%", "90%", "99%", "99.9%", "99.99%"];
+    for (i, label) in labels.iter().enumerate() {
+        let _ = write!(out, "  {label:>7} {:>10}", time_us(rows(&report.latency_us)[i]));
+        if let Some(service) = &report.service_time_us {
+            let _ = write!(out, " {:>10}", time_us(rows(service)[i]));
+        }
+        out.push('\n');
+    }
+    if spectrum {
+        let _ = writeln!(out, "\n  Detailed Percentile spectrum (response time, ms):");
+        out.push_str(&hgrm::render(&report.latency));
+        if open {
+            let _ = writeln!(out, "\n  Detailed Percentile spectrum (service time, ms):");
+            out.push_str(&hgrm::render(&report.service));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "  {} requests in {:.2}s, {} read",
+        report.requests,
+        report.duration_s,
+        bytes(report.bytes_read as f64)
+    );
+    let e = &report.errors.by_kind;
+    let _ = writeln!(
+        out,
+        "  Errors: connect {}, read {}, write {}, timeout {}, parse {}",
+        e.connect, e.read, e.write, e.timeout, e.parse
+    );
+    let codes: Vec<String> = report.status.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+    let _ = writeln!(
+        out,
+        "  Status: {}",
+        if codes.is_empty() {
+            "none".into()
+        } else {
+            codes.join(", ")
+        }
+    );
+    if let Some(other) = report.status_class.get("other") {
+        let _ = writeln!(out, "  Status outside 100-599: {other}");
+    }
+    if report.incomplete > 0 {
+        let _ = writeln!(
+            out,
+            "  Incomplete (no answer when the run ended): {}",
+            report.incomplete
+        );
+    }
+    if let (Some(target), Some(achieved)) = (report.rate_target, report.rate_achieved) {
+        let _ = writeln!(
+            out,
+            "  Target rate: {target:.2} req/s, achieved send rate: {achieved:.2} req/s"
+        );
+        if let Some(lag) = &report.send_lag_us {
+            let _ = writeln!(
+                out,
+                "  Send lag vs schedule: p50 {}, p99 {}, max {}",
+                time_us(lag.p50),
+                time_us(lag.p99),
+                time_us(lag.max)
+            );
+        }
+        if let Some(backlog) = report.backlog.filter(|b| *b > 0) {
+            let _ = writeln!(out, "  Backlog (due but never sent): {backlog}");
+        }
+    }
+    let _ = writeln!(out, "Requests/sec: {:>12.2}", report.rps);
+    let _ = writeln!(out, "Transfer/sec: {:>12}", bytes(report.bytes_per_s));
+    let g = &report.generator;
+    let _ = writeln!(
+        out,
+        "Generator CPU: {:.2}s user, {:.2}s system, {:.2}us per request, busiest thread {:.0}%",
+        g.cpu_user_s, g.cpu_system_s, g.cpu_us_per_request, g.busiest_thread_cpu_pct
+    );
+    out
+}
+
+fn stats_row(out: &mut String, name: &str, p: &Percentiles, within: f64) {
+    let _ = writeln!(
+        out,
+        "    {name:<8} {:>10} {:>10} {:>10} {:>9.2}%",
+        time_us(p.mean),
+        time_us(p.stdev),
+        time_us(p.max),
+        within
+    );
+}
+
+/// Share of samples within one standard deviation of the mean (wrk's "+/- Stdev").
+fn within_stdev(report: &Report, service: bool) -> f64 {
+    let h = if service { &report.service } else { &report.latency };
+    if h.is_empty() {
+        return 0.0;
+    }
+    let low = (h.mean() - h.stdev()).max(0.0) as u64;
+    let high = (h.mean() + h.stdev()) as u64;
+    h.count_between(low, high) as f64 / h.len() as f64 * 100.0
+}

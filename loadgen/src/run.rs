@@ -1,0 +1,221 @@
+//! One load test, in process: validate, check the target answers, start the reactor
+//! threads, gather their stats over a channel and build the report.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+
+use crate::clock::now_ns;
+use crate::config::{Config, UsageError};
+use crate::cpu::CpuTime;
+use crate::progress::Progress;
+use crate::report::{Report, RunTotals};
+use crate::request;
+use crate::stats::Stats;
+use crate::target::Target;
+use crate::worker::{Message, Plan, Shared, Worker};
+
+#[derive(Debug)]
+pub enum RunError {
+    /// A bad setting (exit 2).
+    Usage(UsageError),
+    /// The target could never be reached (exit 1).
+    Unreachable(String),
+    /// The generator itself could not start (exit 1).
+    Setup(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Usage(e) => write!(f, "{e}"),
+            RunError::Unreachable(m) | RunError::Setup(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Knobs for an interactive run; tests use the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Print progress lines on stderr.
+    pub progress: bool,
+    /// Stop early (e.g. on Ctrl-C) and still report.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// Run `config` to completion and return the report.
+pub fn run(config: &Config) -> Result<Report, RunError> {
+    run_with(config, &RunOptions::default())
+}
+
+pub fn run_with(config: &Config, options: &RunOptions) -> Result<Report, RunError> {
+    prepare(config)?.run(options)
+}
+
+/// Threads actually used: never more than connections or requests.
+pub fn effective_threads(config: &Config) -> usize {
+    let by_requests = config
+        .requests
+        .map_or(usize::MAX, |n| n.min(usize::MAX as u64) as usize);
+    config.threads.min(config.connections).min(by_requests).max(1)
+}
+
+/// A run that passed every check and found the target answering.
+pub struct Prepared<'a> {
+    config: &'a Config,
+    target: Target,
+    addr: SocketAddr,
+    threads: usize,
+}
+
+/// Validate, make room for the connections' descriptors, resolve the host and check
+/// that it accepts a connection (fail fast with one clear message rather than a run full
+/// of connect errors).
+pub fn prepare(config: &Config) -> Result<Prepared<'_>, RunError> {
+    let target = config.validate().map_err(RunError::Usage)?;
+    let threads = effective_threads(config);
+    crate::limits::ensure_fds_for(config.connections, threads)
+        .map_err(|m| RunError::Usage(UsageError::new("--connections", m)))?;
+    let addr = target.resolve().map_err(RunError::Unreachable)?;
+    std::net::TcpStream::connect_timeout(&addr, config.connect_timeout)
+        .map_err(|e| RunError::Unreachable(format!("cannot connect to {addr}: {e}")))?;
+    Ok(Prepared {
+        config,
+        target,
+        addr,
+        threads,
+    })
+}
+
+impl Prepared<'_> {
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    pub fn run(self, options: &RunOptions) -> Result<Report, RunError> {
+        let (config, threads) = (self.config, self.threads);
+        let request = request::build(&config.method, &self.target, &config.headers, &config.body);
+        let start = now_ns();
+        let record_from = start + config.warmup.as_nanos() as u64;
+        let timeout_ns = config.timeout.as_nanos() as u64;
+        let connect_timeout_ns = config.connect_timeout.as_nanos() as u64;
+        let shared = Arc::new(Shared {
+            addr: self.addr,
+            requests: request::repeated(&request, config.pipeline),
+            request_len: request.len(),
+            pipeline: config.pipeline,
+            head_request: config.is_head(),
+            timeout_ns,
+            connect_timeout_ns,
+            start,
+            record_from,
+            stop_at: config.duration.map(|d| record_from + d.as_nanos() as u64),
+            stall_ns: 2 * timeout_ns + connect_timeout_ns,
+            stop: options.stop.clone(),
+        });
+        // Create every reactor before starting any, so a failure leaves nothing running.
+        let workers = (0..threads)
+            .map(|i| {
+                let plan = Plan {
+                    connections: share(config.connections as u64, threads, i) as usize,
+                    rate: config.rate.map(|r| r / threads as f64),
+                    budget: config.requests.map(|n| share(n, threads, i)),
+                };
+                Worker::new(shared.clone(), plan)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| RunError::Setup(format!("cannot start a reactor thread: {e}")))?;
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let mut handles = Vec::with_capacity(threads);
+        for (i, worker) in workers.into_iter().enumerate() {
+            let tx = tx.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("loadgen-{i}"))
+                .spawn(move || worker.run(tx))
+                .map_err(|e| RunError::Setup(format!("cannot spawn a thread: {e}")))?;
+            handles.push(handle);
+        }
+        drop(tx);
+        let progress = Progress::new(options.progress, start, record_from);
+        let gathered = gather(&rx, progress, record_from);
+        for handle in handles {
+            let _ = handle.join();
+        }
+        if !gathered.ever_connected {
+            let addr = self.addr;
+            return Err(RunError::Unreachable(format!("could never connect to {addr}")));
+        }
+        let mut totals = gathered.totals;
+        totals.threads = threads;
+        Ok(Report::build(config, totals))
+    }
+}
+
+struct Gathered {
+    totals: RunTotals,
+    ever_connected: bool,
+}
+
+/// Merge the threads' messages until every thread has finished (all senders dropped).
+fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64) -> Gathered {
+    let mut totals = RunTotals {
+        stats: Stats::new(),
+        threads: 0,
+        duration_s: 0.0,
+        send_window_s: 0.0,
+        incomplete: 0,
+        backlog: 0,
+        cpu: CpuTime::default(),
+        busiest_thread_cpu_ns: 0,
+    };
+    let (mut finished_at, mut stopped_at) = (record_from, record_from);
+    let mut ever_connected = false;
+    loop {
+        match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(Message::Tick(stats)) => totals.stats.merge(&stats),
+            Ok(Message::Done(stats, summary)) => {
+                totals.stats.merge(&stats);
+                totals.incomplete += summary.incomplete;
+                totals.backlog += summary.backlog;
+                totals.cpu.user_ns += summary.cpu.user_ns;
+                totals.cpu.system_ns += summary.cpu.system_ns;
+                let busiest = totals.busiest_thread_cpu_ns.max(summary.cpu.total_ns());
+                totals.busiest_thread_cpu_ns = busiest;
+                finished_at = finished_at.max(summary.finished_at);
+                stopped_at = stopped_at.max(summary.stopped_at);
+                ever_connected |= summary.ever_connected;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        progress.update(&totals.stats);
+    }
+    totals.duration_s = finished_at.saturating_sub(record_from) as f64 / 1e9;
+    totals.send_window_s = stopped_at.saturating_sub(record_from) as f64 / 1e9;
+    Gathered {
+        totals,
+        ever_connected,
+    }
+}
+
+/// Part `i` of `total` split over `parts` as evenly as possible.
+fn share(total: u64, parts: usize, i: usize) -> u64 {
+    let parts = parts as u64;
+    total / parts + u64::from((i as u64) < total % parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_add_up() {
+        let parts: Vec<u64> = (0..3).map(|i| share(10, 3, i)).collect();
+        assert_eq!(parts, vec![4, 3, 3]);
+    }
+}

@@ -1,0 +1,196 @@
+//! Per-thread measurements: HdrHistograms and counters. A thread owns one `Stats`, records
+//! into it without sharing anything, and ships it to the main thread (every second and at
+//! the end) where the pieces are merged. Memory is fixed, however long the run.
+
+use hdrhistogram::Histogram;
+
+/// Histogram bounds: 1 ns to 1 hour at 3 significant figures; longer values saturate.
+const HIGHEST_NS: u64 = 3_600 * 1_000_000_000;
+pub const SIGFIGS: u8 = 3;
+/// Exact counters for status codes 100..=599; anything else is counted as `other`.
+const STATUS_CODES: usize = 500;
+
+/// Failed requests by kind (each request is counted once) plus failed connection attempts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Errors {
+    pub connect: u64,
+    pub read: u64,
+    pub write: u64,
+    pub timeout: u64,
+    pub parse: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Connect,
+    Read,
+    Write,
+    Timeout,
+    Parse,
+}
+
+impl Errors {
+    pub fn add(&mut self, kind: ErrorKind, n: u64) {
+        let slot = match kind {
+            ErrorKind::Connect => &mut self.connect,
+            ErrorKind::Read => &mut self.read,
+            ErrorKind::Write => &mut self.write,
+            ErrorKind::Timeout => &mut self.timeout,
+            ErrorKind::Parse => &mut self.parse,
+        };
+        *slot += n;
+    }
+
+    /// Failed requests (connection attempts are not requests).
+    pub fn requests(&self) -> u64 {
+        self.read + self.write + self.timeout + self.parse
+    }
+
+    pub fn total(&self) -> u64 {
+        self.connect + self.requests()
+    }
+
+    fn merge(&mut self, other: &Errors) {
+        self.connect += other.connect;
+        self.read += other.read;
+        self.write += other.write;
+        self.timeout += other.timeout;
+        self.parse += other.parse;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Stats {
+    /// Response time: from the intended send time (closed loop: the write) to the end of
+    /// the response, in nanoseconds.
+    pub response: Histogram<u64>,
+    /// Service time: from the actual write to the end of the response.
+    pub service: Histogram<u64>,
+    /// Open loop: how late each request was written compared with its intended time.
+    pub send_lag: Histogram<u64>,
+    /// Complete responses, whatever their status.
+    pub responses: u64,
+    /// Requests written (recorded phase only).
+    pub sent: u64,
+    pub bytes_read: u64,
+    pub errors: Errors,
+    status: Vec<u64>,
+    pub status_other: u64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats::new()
+    }
+}
+
+impl Stats {
+    pub fn new() -> Stats {
+        let histogram =
+            || Histogram::new_with_bounds(1, HIGHEST_NS, SIGFIGS).expect("constant bounds are valid");
+        Stats {
+            response: histogram(),
+            service: histogram(),
+            send_lag: histogram(),
+            responses: 0,
+            sent: 0,
+            bytes_read: 0,
+            errors: Errors::default(),
+            status: vec![0; STATUS_CODES],
+            status_other: 0,
+        }
+    }
+
+    /// `service_ns` is `None` in closed loop, where it equals the response time.
+    pub fn record_response(&mut self, status: u16, response_ns: u64, service_ns: Option<u64>) {
+        self.responses += 1;
+        self.response.saturating_record(response_ns);
+        if let Some(service_ns) = service_ns {
+            self.service.saturating_record(service_ns);
+        }
+        match self.status.get_mut((status as usize).wrapping_sub(100)) {
+            Some(count) => *count += 1,
+            None => self.status_other += 1,
+        }
+    }
+
+    /// `lag_ns`: how late against the open-loop schedule (`None` in closed loop).
+    pub fn record_send(&mut self, lag_ns: Option<u64>) {
+        self.sent += 1;
+        if let Some(lag_ns) = lag_ns {
+            self.send_lag.saturating_record(lag_ns);
+        }
+    }
+
+    /// (status code, count) for every code seen, ascending.
+    pub fn status_counts(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.status
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| (i as u16 + 100, *n))
+    }
+
+    /// Requests that finished one way or another (the unit of `--requests`).
+    pub fn completed(&self) -> u64 {
+        self.responses + self.errors.requests()
+    }
+
+    pub fn merge(&mut self, other: &Stats) {
+        // Same bounds on both sides, and values were saturated on entry: cannot fail.
+        let _ = self.response.add(&other.response);
+        let _ = self.service.add(&other.service);
+        let _ = self.send_lag.add(&other.send_lag);
+        self.responses += other.responses;
+        self.sent += other.sent;
+        self.bytes_read += other.bytes_read;
+        self.errors.merge(&other.errors);
+        for (mine, theirs) in self.status.iter_mut().zip(&other.status) {
+            *mine += theirs;
+        }
+        self.status_other += other.status_other;
+    }
+
+    /// Hand out what was recorded since the last call and start afresh (once a second:
+    /// the clone is the only allocation, and it is off the per-request path).
+    pub fn take(&mut self) -> Stats {
+        let taken = self.clone();
+        self.response.reset();
+        self.service.reset();
+        self.send_lag.reset();
+        self.responses = 0;
+        self.sent = 0;
+        self.bytes_read = 0;
+        self.errors = Errors::default();
+        self.status.fill(0);
+        self.status_other = 0;
+        taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_and_take() {
+        let mut a = Stats::new();
+        a.record_response(200, 1_000, Some(900));
+        a.record_response(404, 2_000, None);
+        a.record_response(42, 5, Some(5));
+        a.errors.add(ErrorKind::Timeout, 2);
+        let mut total = Stats::new();
+        total.merge(&a.take());
+        total.merge(&a.take());
+        assert_eq!(a.responses, 0);
+        assert_eq!(total.responses, 3);
+        assert_eq!(total.completed(), 5);
+        assert_eq!(
+            total.status_counts().collect::<Vec<_>>(),
+            vec![(200, 1), (404, 1)]
+        );
+        assert_eq!(total.status_other, 1);
+        assert_eq!(total.response.len(), 3);
+        assert_eq!(total.service.len(), 2);
+    }
+}

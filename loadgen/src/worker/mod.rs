@@ -1,0 +1,303 @@
+//! One reactor thread: its own mio::Poll driving its share of the connections, closed or
+//! open loop, recording into its own Stats and shipping them to the main thread.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+use mio::{Events, Poll, Token};
+
+use crate::clock::now_ns;
+use crate::conn::{Conn, ReadEnd, State};
+use crate::cpu::CpuTime;
+use crate::schedule::Schedule;
+use crate::stats::Stats;
+use crate::timer::SendTimer;
+
+mod recovery;
+mod send;
+
+const TIMER: Token = Token(usize::MAX);
+/// Timeouts, connect timeouts and reconnects are checked this often.
+const SCAN_NS: u64 = 10_000_000;
+const TICK_NS: u64 = 1_000_000_000;
+/// Per-thread read buffer; a response head must fit in it.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// Settings common to every thread.
+pub struct Shared {
+    pub addr: SocketAddr,
+    /// `pipeline` copies of the request, back to back.
+    pub requests: Arc<[u8]>,
+    pub request_len: usize,
+    pub pipeline: usize,
+    pub head_request: bool,
+    pub timeout_ns: u64,
+    pub connect_timeout_ns: u64,
+    /// Start of the run (warmup included); open-loop schedules count from here.
+    pub start: u64,
+    /// End of warmup: requests sent from here on are recorded.
+    pub record_from: u64,
+    /// End of the recorded phase (`None`: only `--requests` ends the run).
+    pub stop_at: Option<u64>,
+    /// Without a duration, stop when no request has finished for this long.
+    pub stall_ns: u64,
+    /// Set on Ctrl-C.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// This thread's share of the work.
+pub struct Plan {
+    pub connections: usize,
+    pub rate: Option<f64>,
+    pub budget: Option<u64>,
+}
+
+/// What a thread tells the main thread once it has stopped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Summary {
+    /// Recorded requests sent but never answered nor failed.
+    pub incomplete: u64,
+    /// Open loop: requests due by the end but never sent.
+    pub backlog: u64,
+    pub cpu: CpuTime,
+    /// When sending stopped and when the thread finished draining.
+    pub stopped_at: u64,
+    pub finished_at: u64,
+    pub ever_connected: bool,
+}
+
+pub enum Message {
+    /// Stats recorded since the previous message.
+    Tick(Box<Stats>),
+    Done(Box<Stats>, Summary),
+}
+
+pub struct Worker {
+    shared: Arc<Shared>,
+    poll: Poll,
+    conns: Vec<Conn>,
+    scratch: Box<[u8]>,
+    stats: Stats,
+    schedule: Option<Schedule>,
+    timer: Option<SendTimer>,
+    /// Open loop: connections with a free pipeline slot, served round robin.
+    free: VecDeque<usize>,
+    /// Recorded requests still allowed (`--requests`).
+    budget: Option<u64>,
+    inflight: u64,
+    sending: bool,
+    stopped_at: u64,
+    drain_until: u64,
+    last_progress: u64,
+    summary: Summary,
+    cpu_start: Option<CpuTime>,
+}
+
+impl Worker {
+    pub fn new(shared: Arc<Shared>, plan: Plan) -> std::io::Result<Worker> {
+        let poll = Poll::new()?;
+        let (schedule, timer) = match plan.rate {
+            Some(rate) => {
+                let timer = SendTimer::new()?;
+                timer.register(poll.registry(), TIMER)?;
+                let schedule = Schedule::new(shared.start, rate, plan.connections * shared.pipeline);
+                (Some(schedule), Some(timer))
+            }
+            None => (None, None),
+        };
+        let conns = (0..plan.connections)
+            .map(|_| Conn::new(shared.pipeline, shared.head_request))
+            .collect();
+        Ok(Worker {
+            poll,
+            conns,
+            scratch: vec![0; READ_BUFFER].into_boxed_slice(),
+            stats: Stats::new(),
+            schedule,
+            timer,
+            free: VecDeque::with_capacity(plan.connections),
+            budget: plan.budget,
+            inflight: 0,
+            sending: true,
+            stopped_at: 0,
+            drain_until: 0,
+            last_progress: shared.start,
+            summary: Summary::default(),
+            cpu_start: None,
+            shared,
+        })
+    }
+
+    pub fn run(mut self, tx: Sender<Message>) {
+        if self.schedule.is_some() {
+            // Open loop wants its timerfd on time, not up to 50 us late.
+            // SAFETY: prctl with an integer argument only affects this thread.
+            unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
+        }
+        let mut events = Events::with_capacity(1024);
+        let start = now_ns();
+        for i in 0..self.conns.len() {
+            self.start_connect(i, start);
+        }
+        let mut next_tick = start + TICK_NS;
+        let mut next_scan = start + SCAN_NS;
+        loop {
+            let now = now_ns();
+            if self.cpu_start.is_none() && now >= self.shared.record_from {
+                self.cpu_start = Some(CpuTime::this_thread());
+            }
+            if self.sending && self.should_stop(now) {
+                self.sending = false;
+                self.stopped_at = now;
+                self.drain_until = now + self.shared.timeout_ns;
+                if let Some(timer) = &self.timer {
+                    let _ = timer.stop();
+                }
+            }
+            if !self.sending && (self.inflight == 0 || now >= self.drain_until) {
+                break;
+            }
+            if now >= next_tick {
+                let _ = tx.send(Message::Tick(Box::new(self.stats.take())));
+                next_tick += TICK_NS;
+            }
+            if now >= next_scan {
+                self.scan(now);
+                next_scan = now + SCAN_NS;
+            }
+            self.dispatch();
+            let mut wake = next_tick.min(next_scan);
+            wake = match (self.sending, self.shared.stop_at) {
+                (true, Some(stop_at)) => wake.min(stop_at),
+                (true, None) => wake,
+                (false, _) => wake.min(self.drain_until),
+            };
+            if now < self.shared.record_from {
+                wake = wake.min(self.shared.record_from);
+            }
+            let timeout = Duration::from_nanos(wake.saturating_sub(now));
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout))
+                && e.kind() != std::io::ErrorKind::Interrupted
+            {
+                break;
+            }
+            for event in events.iter() {
+                match event.token() {
+                    // The send clock ticked: dispatch runs at the top of the loop.
+                    TIMER => {
+                        if let Some(timer) = &self.timer {
+                            timer.acknowledge();
+                        }
+                    }
+                    Token(i) => self.on_event(i, event.is_read_closed() || event.is_error()),
+                }
+            }
+        }
+        self.finish(tx);
+    }
+
+    fn should_stop(&self, now: u64) -> bool {
+        let stalled =
+            self.shared.stop_at.is_none() && now.saturating_sub(self.last_progress) > self.shared.stall_ns;
+        self.shared.stop.load(Ordering::Relaxed)
+            || self.shared.stop_at.is_some_and(|t| now >= t)
+            // Spent budget: wait for the last answers, as a request may still be given
+            // back (re-sent) when the server closes its connection.
+            || (self.budget == Some(0) && self.inflight == 0)
+            || stalled
+    }
+
+    fn on_event(&mut self, i: usize, peer_closed: bool) {
+        let now = now_ns();
+        match self.conns[i].state {
+            State::Idle => {} // stale event from a socket already replaced
+            State::Connecting => match self.conns[i].finish_connect() {
+                Ok(true) => self.on_open(i, now),
+                Ok(false) => {}
+                Err(_) => self.connect_failed(i, now),
+            },
+            State::Open => {
+                let shared = &self.shared;
+                if let Err(kind) = self.conns[i].flush(&shared.requests, shared.request_len) {
+                    self.fail(i, kind, now);
+                    return;
+                }
+                self.read(i, now, peer_closed);
+            }
+        }
+    }
+
+    fn on_open(&mut self, i: usize, now: u64) {
+        if !self.summary.ever_connected {
+            self.summary.ever_connected = true;
+            self.start_send_clock(now);
+        }
+        // Back off hard only while the target refuses connections.
+        self.conns[i].reset_backoff();
+        if self.schedule.is_some() {
+            self.list_free(i);
+            self.dispatch();
+        } else {
+            self.fill(i);
+        }
+    }
+
+    fn read(&mut self, i: usize, now: u64, peer_closed: bool) {
+        let recording = now >= self.shared.record_from;
+        let mut bytes = 0;
+        let mut finished = 0;
+        let stats = &mut self.stats;
+        let open_loop = self.schedule.is_some();
+        let scratch = &mut self.scratch;
+        let end = self.conns[i].read(scratch, peer_closed, &mut bytes, |request, status, at| {
+            finished += 1;
+            if request.recorded {
+                let response_ns = at.saturating_sub(request.intended);
+                let service_ns = open_loop.then(|| at.saturating_sub(request.sent));
+                stats.record_response(status, response_ns, service_ns);
+            }
+        });
+        if recording {
+            self.stats.bytes_read += bytes;
+        }
+        if finished > 0 {
+            self.inflight -= finished;
+            self.last_progress = now;
+            self.conns[i].reset_backoff();
+        }
+        match end {
+            ReadEnd::Open if self.schedule.is_some() => self.list_free(i),
+            ReadEnd::Open => self.fill(i),
+            ReadEnd::Closed => self.reconnect(i, now),
+            ReadEnd::Failed(kind) => self.fail(i, kind, now),
+        }
+    }
+
+    fn finish(mut self, tx: Sender<Message>) {
+        let now = now_ns();
+        for conn in &mut self.conns {
+            let unanswered = conn.inflight.iter().filter(|r| r.recorded).count() as u64;
+            self.summary.incomplete += unanswered;
+            conn.inflight.clear();
+            conn.close(self.poll.registry(), true);
+        }
+        if let Some(schedule) = &self.schedule
+            && self.budget != Some(0)
+        {
+            let stopped = self
+                .shared
+                .stop_at
+                .map_or(self.stopped_at, |t| t.min(self.stopped_at));
+            self.summary.backlog = schedule.backlog(stopped);
+        }
+        let cpu_start = self.cpu_start.unwrap_or_default();
+        self.summary.cpu = CpuTime::this_thread().since(cpu_start);
+        self.summary.stopped_at = self.stopped_at;
+        self.summary.finished_at = now;
+        let _ = tx.send(Message::Done(Box::new(self.stats), self.summary));
+    }
+}

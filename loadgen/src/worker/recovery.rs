@@ -1,0 +1,109 @@
+//! When connections fail or time out: what happens to the requests in flight (counted
+//! once, or sent again) and when to reconnect.
+
+use mio::Token;
+
+use super::Worker;
+use crate::conn::{InFlight, State};
+use crate::stats::ErrorKind;
+
+impl Worker {
+    /// Timeouts, connect timeouts and reconnects, checked every few milliseconds.
+    pub(super) fn scan(&mut self, now: u64) {
+        for i in 0..self.conns.len() {
+            let conn = &self.conns[i];
+            match conn.state {
+                State::Idle if self.sending && conn.since <= now => self.start_connect(i, now),
+                State::Connecting if now.saturating_sub(conn.since) >= self.shared.connect_timeout_ns => {
+                    self.connect_failed(i, now)
+                }
+                State::Open => {
+                    if let Some(oldest) = conn.inflight.front()
+                        && now.saturating_sub(oldest.sent) >= self.shared.timeout_ns
+                    {
+                        self.time_out(i, now);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(super) fn start_connect(&mut self, i: usize, now: u64) {
+        let registry = self.poll.registry();
+        if self.conns[i]
+            .connect(self.shared.addr, registry, Token(i), now)
+            .is_err()
+        {
+            self.connect_failed(i, now);
+        }
+    }
+
+    pub(super) fn connect_failed(&mut self, i: usize, now: u64) {
+        if now >= self.shared.record_from {
+            self.stats.errors.add(ErrorKind::Connect, 1);
+        }
+        self.conns[i].close(self.poll.registry(), true);
+        self.conns[i].back_off(now);
+    }
+
+    /// The connection broke: every request in flight on it failed with `kind`.
+    pub(super) fn fail(&mut self, i: usize, kind: ErrorKind, now: u64) {
+        let failed = self.settle(i, |_| true);
+        self.stats.errors.add(kind, failed);
+        self.conns[i].close(self.poll.registry(), true);
+        self.conns[i].back_off(now);
+        if failed > 0 {
+            self.last_progress = now;
+        }
+    }
+
+    /// Requests past `--timeout` are counted (once) as timeouts; younger ones on the same
+    /// connection are sent again on a fresh connection.
+    pub(super) fn time_out(&mut self, i: usize, now: u64) {
+        let timeout_ns = self.shared.timeout_ns;
+        let expired = self.settle(i, |r| now.saturating_sub(r.sent) >= timeout_ns);
+        self.stats.errors.add(ErrorKind::Timeout, expired);
+        self.last_progress = now;
+        self.conns[i].close(self.poll.registry(), true);
+        self.conns[i].since = now;
+        if self.sending {
+            self.start_connect(i, now);
+        }
+    }
+
+    /// Orderly close by the server: unanswered requests go out again on a new connection.
+    pub(super) fn reconnect(&mut self, i: usize, now: u64) {
+        self.settle(i, |_| false);
+        self.conns[i].close(self.poll.registry(), false);
+        self.conns[i].since = now;
+        if self.sending {
+            self.start_connect(i, now);
+        }
+    }
+
+    /// Empty connection `i`'s in-flight queue. Requests for which `failed` holds are
+    /// returned as a count of recorded failures; the others are retried (budget and
+    /// intended time given back), or counted incomplete once sending has stopped.
+    pub(super) fn settle(&mut self, i: usize, failed: impl Fn(&InFlight) -> bool) -> u64 {
+        let mut failures = 0;
+        while let Some(request) = self.conns[i].inflight.pop_front() {
+            self.inflight -= 1;
+            if failed(&request) {
+                failures += u64::from(request.recorded);
+            } else if !self.sending {
+                self.summary.incomplete += u64::from(request.recorded);
+            } else {
+                if request.recorded
+                    && let Some(left) = &mut self.budget
+                {
+                    *left += 1;
+                }
+                if let Some(schedule) = self.schedule.as_mut() {
+                    schedule.give_back(request.intended);
+                }
+            }
+        }
+        failures
+    }
+}

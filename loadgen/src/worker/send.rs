@@ -1,0 +1,116 @@
+//! Putting requests on connections: closed-loop top-ups, open-loop dispatch of due
+//! requests to free connections, the `--requests` budget.
+
+use super::Worker;
+use crate::clock::now_ns;
+use crate::conn::{InFlight, State};
+use crate::schedule::Schedule;
+
+impl Worker {
+    /// Closed loop: top the connection up to `--pipeline` requests, written in one go.
+    pub(super) fn fill(&mut self, i: usize) {
+        if !self.sending || self.conns[i].state != State::Open {
+            return;
+        }
+        // Read just before the write, so latency does not include our own parsing.
+        let now = now_ns();
+        let recorded = now >= self.shared.record_from;
+        let mut queued = false;
+        while self.conns[i].inflight.len() < self.shared.pipeline && self.take_budget(recorded) {
+            let request = InFlight {
+                intended: now,
+                sent: now,
+                recorded,
+            };
+            self.conns[i].queue(self.shared.request_len, request);
+            self.inflight += 1;
+            if recorded {
+                self.stats.record_send(None);
+            }
+            queued = true;
+        }
+        if queued {
+            self.flush(i, now);
+        }
+    }
+
+    /// Open loop: hand every due request to a free connection, oldest first.
+    pub(super) fn dispatch(&mut self) {
+        if !self.sending || self.schedule.is_none() {
+            return;
+        }
+        while let Some(&i) = self.free.front() {
+            let now = now_ns();
+            let conn = &self.conns[i];
+            if conn.state != State::Open || conn.inflight.len() >= self.shared.pipeline {
+                self.free.pop_front();
+                self.conns[i].listed_free = false;
+                continue;
+            }
+            let Some(next_due) = self.schedule.as_ref().map(Schedule::next_due) else {
+                return;
+            };
+            let recorded = next_due >= self.shared.record_from;
+            if next_due > now || !self.take_budget(recorded) {
+                return;
+            }
+            let Some(intended) = self.schedule.as_mut().and_then(|s| s.pop_due(now)) else {
+                return;
+            };
+            self.conns[i].queue(
+                self.shared.request_len,
+                InFlight {
+                    intended,
+                    sent: now,
+                    recorded,
+                },
+            );
+            self.inflight += 1;
+            if recorded {
+                self.stats.record_send(Some(now.saturating_sub(intended)));
+            }
+            // Rotate so consecutive requests spread over connections.
+            self.free.pop_front();
+            self.conns[i].listed_free = false;
+            self.flush(i, now);
+            self.list_free(i);
+        }
+    }
+
+    /// Open loop: the schedule starts when the first connection is up (connection set-up
+    /// is not the target's latency), with the timer ticking on the schedule's grid.
+    pub(super) fn start_send_clock(&mut self, now: u64) {
+        if let (Some(schedule), Some(timer)) = (self.schedule.as_mut(), self.timer.as_ref()) {
+            schedule.begin_at(now);
+            let _ = timer.start(schedule.start_ns(), schedule.tick_ns());
+        }
+    }
+
+    pub(super) fn list_free(&mut self, i: usize) {
+        let conn = &mut self.conns[i];
+        if !conn.listed_free && conn.state == State::Open && conn.inflight.len() < self.shared.pipeline {
+            conn.listed_free = true;
+            self.free.push_back(i);
+        }
+    }
+
+    pub(super) fn take_budget(&mut self, recorded: bool) -> bool {
+        match &mut self.budget {
+            Some(left) if recorded => {
+                if *left == 0 {
+                    return false;
+                }
+                *left -= 1;
+                true
+            }
+            _ => true,
+        }
+    }
+
+    pub(super) fn flush(&mut self, i: usize, now: u64) {
+        let shared = &self.shared;
+        if let Err(kind) = self.conns[i].flush(&shared.requests, shared.request_len) {
+            self.fail(i, kind, now);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Open loop: constant rate from one schedule per thread, latency from intended send time.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{After, ok_server, response, serve};
+
+#[test]
+fn a_stall_shows_in_response_time_not_in_service_time() {
+    // One connection, so the 200 ms stall holds up every request scheduled behind it:
+    // a closed-loop tool would record one slow sample, the open loop records them all.
+    let server = serve(|index, r| {
+        if index == 100 {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        r.send(&response(200));
+        After::KeepOpen
+    });
+    let mut config = server.config();
+    config.connections = 1;
+    config.rate = Some(200.0);
+    config.duration = Some(Duration::from_secs(2));
+    let report = loadgen::run(&config).unwrap();
+    let service = report.service_time_us.unwrap();
+    assert!(
+        report.latency_us.p99 >= 100_000.0,
+        "response p99 {} us",
+        report.latency_us.p99
+    );
+    assert!(service.p99 < 20_000.0, "service p99 {} us", service.p99);
+    assert!(service.max >= 200_000.0, "service max {} us", service.max);
+    assert_eq!(report.errors.total, 0);
+    assert_eq!(report.requests, server.requests());
+}
+
+#[test]
+fn sends_at_the_target_rate() {
+    let server = ok_server();
+    let mut config = server.config();
+    config.threads = 2;
+    config.rate = Some(500.0);
+    let report = loadgen::run(&config).unwrap();
+    // 1 s at 500/s: intended times 0, 2 ms, ... 998 ms on each of two 250/s schedules.
+    assert!((495..=500).contains(&report.sent), "sent {}", report.sent);
+    assert_eq!(report.requests, report.sent);
+    assert_eq!(report.requests, server.requests());
+    let lag = report.send_lag_us.unwrap();
+    assert!(lag.p50 < 1_000.0, "send lag p50 {} us", lag.p50);
+    assert_eq!(report.mode, "open");
+    assert_eq!(report.backlog, Some(0));
+}
+
+#[test]
+fn open_loop_respects_the_request_count() {
+    let server = ok_server();
+    let mut config = server.config();
+    config.rate = Some(2_000.0);
+    config.duration = None;
+    config.requests = Some(300);
+    let report = loadgen::run(&config).unwrap();
+    assert_eq!((report.sent, report.requests, server.requests()), (300, 300, 300));
+}

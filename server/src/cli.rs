@@ -1,7 +1,8 @@
 //! Command-line flags, turned into a `Config`.
 
-use crate::config::Config;
-use clap::Parser;
+use crate::api::auth::Secret;
+use crate::config::{Config, DEFAULT_DATA_DIR};
+use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,10 +11,14 @@ use std::time::Duration;
 #[command(
     name = "server",
     version,
-    about = "HTTP/1.1 event-loop server: GET /plaintext, GET /json, POST /echo",
+    about = "HTTP/1.1 event-loop server: GET /plaintext, GET /json, POST /echo, static files, the Like API",
+    args_conflicts_with_subcommands = true,
     after_help = "Durations take units: 500ms, 10s, 2m. On start one line is printed to stdout:\n  listening on http://ADDR (N workers)\nSIGTERM or SIGINT drains in-flight requests and exits 0; a second signal exits at once."
 )]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub listen: SocketAddr,
@@ -52,6 +57,55 @@ pub struct Args {
     /// Serve the files under DIR (GET and HEAD) for paths no built-in route claims.
     #[arg(long, value_name = "DIR", value_parser = parse_root)]
     pub root: Option<PathBuf>,
+
+    /// File holding the key that signs API tokens (at least 16 bytes); turns the Like API
+    /// (/api/...) on. Without it the key may come from $EVLOOP_AUTH_SECRET.
+    #[arg(long, value_name = "FILE", value_parser = parse_secret_file)]
+    pub auth_secret_file: Option<Secret>,
+
+    /// Directory of the Like API's SQLite database (created if missing).
+    #[arg(long, default_value = DEFAULT_DATA_DIR, value_name = "DIR")]
+    pub data_dir: PathBuf,
+
+    /// Commit every API write in its own transaction instead of grouping the writes that
+    /// wait (for measuring what group commit is worth).
+    #[arg(long)]
+    pub no_group_commit: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print one bearer token for the Like API on stdout.
+    Token {
+        /// The user id the token speaks for.
+        #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..=i64::MAX as u64))]
+        user: u64,
+        /// File holding the signing key (else $EVLOOP_AUTH_SECRET).
+        #[arg(long, value_name = "FILE", value_parser = parse_secret_file)]
+        auth_secret_file: Option<Secret>,
+        /// How long the token stays valid.
+        #[arg(long, default_value = "24h", value_name = "DUR", value_parser = parse_duration)]
+        ttl: Duration,
+    },
+}
+
+/// The environment variable that can carry the signing key itself.
+pub const SECRET_ENV: &str = "EVLOOP_AUTH_SECRET";
+
+fn parse_secret_file(path: &str) -> Result<Secret, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    Secret::new(&bytes)
+}
+
+/// `--auth-secret-file` if given, else `$EVLOOP_AUTH_SECRET` if set.
+pub fn resolve_secret(from_file: Option<Secret>) -> Result<Option<Secret>, String> {
+    match (from_file, std::env::var_os(SECRET_ENV)) {
+        (Some(secret), _) => Ok(Some(secret)),
+        (None, Some(value)) => Secret::new(value.as_encoded_bytes())
+            .map(Some)
+            .map_err(|e| format!("{SECRET_ENV}: {e}")),
+        (None, None) => Ok(None),
+    }
 }
 
 fn parse_root(s: &str) -> Result<PathBuf, String> {
@@ -73,9 +127,10 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 impl Args {
-    pub fn into_config(self) -> Config {
+    /// The server's settings; fails only on a bad `$EVLOOP_AUTH_SECRET`.
+    pub fn into_config(self) -> Result<Config, String> {
         let defaults = Config::default();
-        Config {
+        Ok(Config {
             listen: self.listen,
             workers: self.workers.map_or(defaults.workers, usize::from),
             max_conns: self.max_conns as usize,
@@ -85,6 +140,10 @@ impl Args {
             max_body_bytes: self.max_body_bytes as usize,
             shutdown_timeout: self.shutdown_timeout,
             root: self.root,
-        }
+            auth_secret: resolve_secret(self.auth_secret_file)?,
+            data_dir: self.data_dir,
+            group_commit: !self.no_group_commit,
+            db_delay: Duration::ZERO,
+        })
     }
 }

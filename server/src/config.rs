@@ -1,5 +1,6 @@
 //! Server settings, shared read-only by every worker.
 
+use crate::api::auth::Secret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,7 +24,19 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// Serve the files under this directory for paths no built-in route claims.
     pub root: Option<PathBuf>,
+    /// The Like API's token key; the API (and its database) is on only when set.
+    pub auth_secret: Option<Secret>,
+    /// Where the API's SQLite database lives.
+    pub data_dir: PathBuf,
+    /// One transaction (one fsync) per batch of waiting writes; off = one per write.
+    pub group_commit: bool,
+    /// Tests only: the database sleeps this long before each commit (a slow disk).
+    #[doc(hidden)]
+    pub db_delay: Duration,
 }
+
+/// The API's database directory unless `--data-dir` says otherwise (relative to the cwd).
+pub const DEFAULT_DATA_DIR: &str = "evloop-data";
 
 /// Longest request line accepted before answering 414 (nginx's default header buffer).
 pub const MAX_REQUEST_LINE: usize = 8 * 1024;
@@ -40,6 +53,10 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             shutdown_timeout: Duration::from_secs(10),
             root: None,
+            auth_secret: None,
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            group_commit: true,
+            db_delay: Duration::ZERO,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+pub mod api;
 pub mod cli;
 mod config;
 mod conn;

@@ -1,11 +1,30 @@
 use clap::Parser;
-use server::cli::Args;
+use server::cli::{Args, Command};
 use server::signals::{Ending, SignalWatch};
 use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cfg = Args::parse().into_config();
+    let mut args = Args::parse();
+    if let Some(Command::Token {
+        user,
+        auth_secret_file,
+        ttl,
+    }) = args.command.take()
+    {
+        return match server::cli::resolve_secret(auth_secret_file) {
+            Ok(Some(secret)) => {
+                println!("{}", secret.mint(user, ttl));
+                ExitCode::SUCCESS
+            }
+            Ok(None) => usage("token: give --auth-secret-file FILE or set $EVLOOP_AUTH_SECRET"),
+            Err(e) => usage(&e),
+        };
+    }
+    let cfg = match args.into_config() {
+        Ok(cfg) => cfg,
+        Err(e) => return usage(&e),
+    };
     let workers = cfg.workers;
     let run = || -> std::io::Result<Ending> {
         let signals = SignalWatch::new()?;
@@ -35,4 +54,9 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
 }

@@ -1,5 +1,7 @@
 //! Starting the workers and the handle that stops them.
 
+use crate::api::Api;
+use crate::api::store::{self, StoreConfig, WorkerInbox};
 use crate::config::Config;
 use crate::listener;
 use crate::stats::{Stats, WorkerCounters};
@@ -15,8 +17,10 @@ use std::thread::JoinHandle;
 pub struct ServerHandle {
     addr: SocketAddr,
     shutdown: Arc<AtomicBool>,
-    wakers: Vec<Waker>,
+    wakers: Vec<Arc<Waker>>,
     threads: Vec<JoinHandle<io::Result<()>>>,
+    /// The database thread, when the API is on; it ends once every worker has.
+    database: Option<JoinHandle<()>>,
     counters: Vec<Arc<WorkerCounters>>,
 }
 
@@ -37,20 +41,80 @@ pub fn start(cfg: Config) -> io::Result<ServerHandle> {
         shutdown,
         wakers: Vec::new(),
         threads: Vec::new(),
+        database: None,
         counters: Vec::new(),
     };
-    for (i, listener) in listeners.into_iter().enumerate() {
+    let mut polls = Vec::new();
+    for _ in 0..cfg.workers {
         let poll = Poll::new()?;
-        handle.wakers.push(Waker::new(poll.registry(), WAKER)?);
+        handle.wakers.push(Arc::new(Waker::new(poll.registry(), WAKER)?));
+        polls.push(poll);
+    }
+    let mut apis = start_database(&cfg, &handle.wakers, &mut handle.database)?;
+    for (i, (listener, poll)) in listeners.into_iter().zip(polls).enumerate() {
         let counters = Arc::new(WorkerCounters::default());
         handle.counters.push(counters.clone());
-        let worker = Worker::new(poll, listener, cfg.clone(), handle.shutdown.clone(), counters)?;
+        let api = apis.as_mut().map(|a| a.remove(0));
+        let worker = Worker::new(
+            poll,
+            listener,
+            cfg.clone(),
+            handle.shutdown.clone(),
+            counters,
+            api,
+        )?;
         let thread = std::thread::Builder::new()
             .name(format!("worker-{i}"))
             .spawn(move || worker.run())?;
         handle.threads.push(thread);
     }
     Ok(handle)
+}
+
+type WorkerApi = (Api, crossbeam_channel::Receiver<store::Reply>);
+
+/// With an auth secret configured: open the database, start its thread, and give each
+/// worker its side of the API (job sender, reply receiver).
+fn start_database(
+    cfg: &Config,
+    wakers: &[Arc<Waker>],
+    thread: &mut Option<JoinHandle<()>>,
+) -> io::Result<Option<Vec<WorkerApi>>> {
+    let Some(secret) = &cfg.auth_secret else {
+        return Ok(None);
+    };
+    let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded();
+    let mut inboxes = Vec::new();
+    let mut receivers = Vec::new();
+    for waker in wakers {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        inboxes.push(WorkerInbox {
+            replies: tx,
+            waker: waker.clone(),
+        });
+        receivers.push(rx);
+    }
+    let store_cfg = StoreConfig {
+        group_commit: cfg.group_commit,
+        delay: cfg.db_delay,
+    };
+    let (snapshot, db_thread) =
+        store::open(&cfg.data_dir, store_cfg, inboxes, jobs_rx).map_err(io::Error::other)?;
+    *thread = Some(db_thread);
+    let apis = receivers
+        .into_iter()
+        .enumerate()
+        .map(|(worker, rx)| {
+            let api = Api {
+                secret: secret.clone(),
+                snapshot: snapshot.clone(),
+                jobs: jobs_tx.clone(),
+                worker,
+            };
+            (api, rx)
+        })
+        .collect();
+    Ok(Some(apis))
 }
 
 impl ServerHandle {
@@ -71,7 +135,7 @@ impl ServerHandle {
 
     /// True once every worker has stopped.
     pub fn is_finished(&self) -> bool {
-        self.threads.iter().all(|t| t.is_finished())
+        self.threads.iter().all(|t| t.is_finished()) && self.database.as_ref().is_none_or(|t| t.is_finished())
     }
 
     /// Waits for every worker; the first worker error (or panic) is returned.
@@ -83,6 +147,13 @@ impl ServerHandle {
                 .unwrap_or_else(|_| Err(io::Error::other("worker panicked")));
             if result.is_ok() {
                 result = outcome;
+            }
+        }
+        // Workers are gone, so are their job senders: the database thread finishes its
+        // last batch and ends.
+        if let Some(db) = self.database.take() {
+            if db.join().is_err() && result.is_ok() {
+                result = Err(io::Error::other("database thread panicked"));
             }
         }
         result

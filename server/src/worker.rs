@@ -1,6 +1,8 @@
 //! One worker thread: its own `mio::Poll`, listener, connection slab and timers.
 //! Connections never leave the worker that accepted them.
 
+use crate::api::Api;
+use crate::api::store::Reply;
 use crate::config::Config;
 use crate::conn::{Conn, Ctx, Verdict};
 use crate::files::StaticFiles;
@@ -33,6 +35,9 @@ pub struct Worker {
     date: DateCache,
     scratch: Vec<u8>,
     files: Option<StaticFiles>,
+    api: Option<Api>,
+    /// Database replies for this worker's connections (with `api`).
+    replies: Option<crossbeam_channel::Receiver<Reply>>,
     next_conn_id: u64,
     max_conns: usize,
     accept_paused_until: Option<Instant>,
@@ -46,7 +51,9 @@ impl Worker {
         cfg: Arc<Config>,
         shutdown: Arc<AtomicBool>,
         stats: Arc<WorkerCounters>,
+        api: Option<(Api, crossbeam_channel::Receiver<Reply>)>,
     ) -> io::Result<Worker> {
+        let (api, replies) = api.unzip();
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         Ok(Worker {
@@ -60,6 +67,8 @@ impl Worker {
             date: DateCache::default(),
             scratch: Vec::with_capacity(256),
             files: cfg.root.as_deref().map(StaticFiles::new).transpose()?,
+            api,
+            replies,
             cfg,
             next_conn_id: 0,
             accept_paused_until: None,
@@ -84,7 +93,10 @@ impl Worker {
             for event in events.iter() {
                 match event.token() {
                     LISTENER => self.accept_all(now),
-                    WAKER => self.check_shutdown(now),
+                    WAKER => {
+                        self.check_shutdown(now);
+                        self.deliver_replies(now);
+                    }
                     Token(t) => {
                         let hup = event.is_read_closed() || event.is_error();
                         self.with_conn(t - FIRST_CONN, now, |conn, ctx| conn.on_ready(ctx, hup));
@@ -133,6 +145,7 @@ impl Worker {
             scratch: &mut self.scratch,
             stats: &self.stats,
             files: self.files.as_mut(),
+            api: self.api.as_ref(),
             now,
             draining: self.drain_deadline.is_some(),
         };
@@ -201,7 +214,7 @@ impl Worker {
                         continue;
                     }
                     self.next_conn_id += 1;
-                    entry.insert(Conn::new(self.next_conn_id, stream, now, &self.cfg));
+                    entry.insert(Conn::new(self.next_conn_id, key, stream, now, &self.cfg));
                     self.stats.accepted.add(1);
                     self.stats.open.add(1);
                     // Arm the header timer; data may already be waiting and will arrive as an event.
@@ -221,6 +234,17 @@ impl Worker {
                     self.accept_paused_until = Some(now + ACCEPT_PAUSE);
                     return;
                 }
+            }
+        }
+    }
+
+    /// Hands each database reply to the connection that waits for it (if still open).
+    fn deliver_replies(&mut self, now: Instant) {
+        while let Some(reply) = self.replies.as_ref().and_then(|r| r.try_recv().ok()) {
+            if self.conns.get(reply.key).is_some_and(|c| c.id == reply.conn_id) {
+                self.with_conn(reply.key, now, |conn, ctx| {
+                    conn.on_db_reply(ctx, reply.status, &reply.body)
+                });
             }
         }
     }

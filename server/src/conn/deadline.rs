@@ -32,6 +32,12 @@ impl Conn {
         if self.lingering {
             return;
         }
+        if self.awaiting.is_some() {
+            // The database answers; the keep-alive clock only guards against it never doing so.
+            self.deadline = ctx.now + cfg.keepalive_timeout;
+            self.timer = TimerKind::Idle;
+            return;
+        }
         if self.output_pending() {
             if self.timer != TimerKind::WriteStall {
                 self.deadline = ctx.now + cfg.keepalive_timeout;

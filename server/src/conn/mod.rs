@@ -11,11 +11,13 @@ mod requests;
 
 pub use deadline::TimerKind;
 
+use crate::api::Api;
 use crate::config::Config;
 use crate::files::StaticFiles;
 use crate::http::chunked::{ChunkedDecoder, Cursor};
 use crate::http::date::DateCache;
-use crate::http::response::FileBody;
+use crate::http::response::{FileBody, Persistence, Responder};
+use crate::http::status::Status;
 use crate::stats::WorkerCounters;
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
@@ -36,6 +38,7 @@ pub struct Ctx<'a> {
     pub scratch: &'a mut Vec<u8>,
     pub stats: &'a WorkerCounters,
     pub files: Option<&'a mut StaticFiles>,
+    pub api: Option<&'a Api>,
     pub now: Instant,
     /// The server is shutting down: answer what was received, then close.
     pub draining: bool,
@@ -77,6 +80,8 @@ enum AfterFlush {
 
 pub struct Conn {
     pub id: u64,
+    /// This connection's slot in the worker's slab (database replies come back by it).
+    key: usize,
     stream: TcpStream,
     /// Read buffer; bytes `rstart..rend` are received but not yet consumed.
     rbuf: Vec<u8>,
@@ -87,6 +92,8 @@ pub struct Conn {
     wpos: usize,
     /// A file body that follows the bytes in `wbuf`; nothing more is parsed until it is sent.
     file_out: Option<FileBody>,
+    /// A request is with the database; its response (with this persistence) comes first.
+    awaiting: Option<Persistence>,
     phase: Phase,
     after_flush: AfterFlush,
     lingering: bool,
@@ -108,9 +115,10 @@ enum Fill {
 }
 
 impl Conn {
-    pub fn new(id: u64, stream: TcpStream, now: Instant, cfg: &Config) -> Conn {
+    pub fn new(id: u64, key: usize, stream: TcpStream, now: Instant, cfg: &Config) -> Conn {
         Conn {
             id,
+            key,
             stream,
             rbuf: vec![0; INITIAL_READ_BUFFER],
             rstart: 0,
@@ -118,6 +126,7 @@ impl Conn {
             wbuf: Vec::new(),
             wpos: 0,
             file_out: None,
+            awaiting: None,
             phase: Phase::Head,
             after_flush: AfterFlush::KeepOpen,
             lingering: false,
@@ -151,7 +160,29 @@ impl Conn {
     }
 
     fn output_pending(&self) -> bool {
-        self.wpos < self.wbuf.len() || self.file_out.is_some()
+        self.wpos < self.wbuf.len() || self.file_out.is_some() || self.awaiting.is_some()
+    }
+
+    /// The database answered this connection's deferred request: write it, then go on
+    /// with whatever was pipelined behind it.
+    pub fn on_db_reply(&mut self, ctx: &mut Ctx<'_>, status: Status, body: &[u8]) -> Verdict {
+        let Some(persistence) = self.awaiting.take() else {
+            return Verdict::Keep;
+        };
+        let res = Responder {
+            out: &mut self.wbuf,
+            scratch: ctx.scratch,
+            date_line: ctx.date.line(),
+            persistence,
+            head_only: false,
+            file_slot: &mut self.file_out,
+        };
+        res.send(status, b"application/json", &[], body);
+        ctx.stats.requests.add(1);
+        if persistence == Persistence::Close {
+            self.after_flush = AfterFlush::Close;
+        }
+        self.on_ready(ctx, false)
     }
 
     fn drive(&mut self, ctx: &mut Ctx<'_>) -> io::Result<Verdict> {

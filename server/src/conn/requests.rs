@@ -2,12 +2,35 @@
 //! order (pipelining), each response appended to the connection's write buffer.
 
 use super::{AfterFlush, Conn, Ctx, Phase, WRITE_LIMIT};
+use crate::api::Routed;
 use crate::http::chunked::{ChunkedDecoder, Cursor};
 use crate::http::error::HttpError;
 use crate::http::head::{self, Framing, Head};
 use crate::http::response::{FileBody, Persistence, Responder, write_continue};
+use crate::http::status;
 use crate::log::{self, LogKind};
-use crate::routes;
+use crate::routes::{self, Services};
+
+/// Where `answer` writes, built from disjoint fields so the read buffer can stay borrowed.
+struct Sink<'a> {
+    out: &'a mut Vec<u8>,
+    file_slot: &'a mut Option<FileBody>,
+    awaiting: &'a mut Option<Persistence>,
+    key: usize,
+    conn_id: u64,
+}
+
+macro_rules! sink {
+    ($conn:ident) => {
+        Sink {
+            out: &mut $conn.wbuf,
+            file_slot: &mut $conn.file_out,
+            awaiting: &mut $conn.awaiting,
+            key: $conn.key,
+            conn_id: $conn.id,
+        }
+    };
+}
 
 /// What to do after looking at the current request.
 enum Step {
@@ -32,6 +55,7 @@ impl Conn {
             && self.rstart < self.rend
             && self.wbuf.len() - self.wpos < WRITE_LIMIT
             && self.file_out.is_none()
+            && self.awaiting.is_none()
         {
             let step = match &mut self.phase {
                 Phase::Head => {
@@ -54,13 +78,7 @@ impl Conn {
                                 };
                                 if buf.len() >= total {
                                     let more = buf.len() > total;
-                                    let close = answer(
-                                        &h,
-                                        &buf[h.len..total],
-                                        (&mut self.wbuf, &mut self.file_out),
-                                        ctx,
-                                        more,
-                                    );
+                                    let close = answer(&h, &buf[h.len..total], sink!(self), ctx, more);
                                     Step::Answered { used: total, close }
                                 } else {
                                     if h.expect_continue && buf.len() == h.len {
@@ -82,13 +100,7 @@ impl Conn {
                         match head::parse(buf, ctx.cfg.max_header_bytes) {
                             Ok(Some(h)) => {
                                 let more = buf.len() > total;
-                                let close = answer(
-                                    &h,
-                                    &buf[h.len..total],
-                                    (&mut self.wbuf, &mut self.file_out),
-                                    ctx,
-                                    more,
-                                );
+                                let close = answer(&h, &buf[h.len..total], sink!(self), ctx, more);
                                 Step::Answered { used: total, close }
                             }
                             _ => Step::Fail(HttpError::BadRequest("malformed request")),
@@ -116,13 +128,7 @@ impl Conn {
                             match head::parse(&buf[..head_len], ctx.cfg.max_header_bytes) {
                                 Ok(Some(h)) => {
                                     let more = buf.len() > used;
-                                    let close = answer(
-                                        &h,
-                                        &buf[head_len..body_end],
-                                        (&mut self.wbuf, &mut self.file_out),
-                                        ctx,
-                                        more,
-                                    );
+                                    let close = answer(&h, &buf[head_len..body_end], sink!(self), ctx, more);
                                     Step::Answered { used, close }
                                 }
                                 _ => Step::Fail(HttpError::BadRequest("malformed request")),
@@ -192,14 +198,9 @@ fn body_extent(h: &Head<'_>, max_body: u64) -> Result<Framing, HttpError> {
     }
 }
 
-/// Routes one complete request; returns whether the connection closes after it.
-fn answer(
-    h: &Head<'_>,
-    body: &[u8],
-    (out, file_slot): (&mut Vec<u8>, &mut Option<FileBody>),
-    ctx: &mut Ctx<'_>,
-    more_buffered: bool,
-) -> bool {
+/// Routes one complete request; returns whether the connection closes after it. A request
+/// the database must act on leaves `awaiting` set; its response is written on the reply.
+fn answer(h: &Head<'_>, body: &[u8], sink: Sink<'_>, ctx: &mut Ctx<'_>, more_buffered: bool) -> bool {
     let close = !h.keep_alive || (ctx.draining && !more_buffered);
     let persistence = match (close, h.minor_version) {
         (true, _) => Persistence::Close,
@@ -207,16 +208,46 @@ fn answer(
         (false, _) => Persistence::Implicit,
     };
     let res = Responder {
-        out,
+        out: sink.out,
         scratch: ctx.scratch,
         date_line: ctx.date.line(),
         persistence,
         head_only: h.is_head(),
-        file_slot,
+        file_slot: sink.file_slot,
     };
-    routes::dispatch(h, body, res, ctx.files.as_deref_mut(), ctx.now);
-    ctx.stats.requests.add(1);
-    close
+    let services = Services {
+        files: ctx.files.as_deref_mut(),
+        api: ctx.api,
+        now: ctx.now,
+    };
+    match routes::dispatch(h, body, res, services) {
+        Routed::Answered => {
+            ctx.stats.requests.add(1);
+            close
+        }
+        Routed::Deferred(op) => {
+            let submitted = ctx
+                .api
+                .is_some_and(|api| api.submit(op, sink.key, sink.conn_id));
+            if submitted {
+                *sink.awaiting = Some(persistence);
+                false
+            } else {
+                // The database thread is gone (only at shutdown): say so rather than hang.
+                let res = Responder {
+                    out: sink.out,
+                    scratch: ctx.scratch,
+                    date_line: ctx.date.line(),
+                    persistence: Persistence::Close,
+                    head_only: false,
+                    file_slot: sink.file_slot,
+                };
+                res.send_text_status(status::SERVICE_UNAVAILABLE, &[]);
+                ctx.stats.requests.add(1);
+                true
+            }
+        }
+    }
 }
 
 fn log_kind(err: HttpError) -> LogKind {

@@ -32,6 +32,7 @@ pub struct Head<'b> {
     pub framing: Framing,
     pub expect_continue: bool,
     pub content_type: Option<&'b [u8]>,
+    pub authorization: Option<&'b [u8]>,
     /// Conditional and range fields, for static files.
     pub conditions: Conditions<'b>,
     /// Bytes of the head, final empty line included.
@@ -94,6 +95,7 @@ pub fn parse(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head<'_>>, Ht
         framing: fields.framing(minor_version)?,
         expect_continue: fields.expect_continue,
         content_type: fields.content_type,
+        authorization: fields.authorization,
         conditions: fields.conditions,
         len,
     }))
@@ -142,6 +144,7 @@ struct Fields<'b> {
     conn_keep_alive: bool,
     expect_continue: bool,
     content_type: Option<&'b [u8]>,
+    authorization: Option<&'b [u8]>,
     conditions: Conditions<'b>,
 }
 
@@ -168,6 +171,7 @@ fn fields_of<'b>(headers: &[httparse::Header<'b>], minor: u8) -> Result<Fields<'
             }
             12 if is(b"content-type") => f.content_type = Some(h.value),
             13 if is(b"if-none-match") => f.conditions.if_none_match = Some(h.value),
+            13 if is(b"authorization") => f.authorization = Some(h.value),
             14 if is(b"content-length") => {
                 let n = parse_content_length(h.value)?;
                 if f.content_length.is_some_and(|prev| prev != n) {

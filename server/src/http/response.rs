@@ -97,13 +97,25 @@ impl<'a> Responder<'a> {
 
     /// Serialises `value` with serde_json (per request, as TechEmpower requires) and sends it.
     pub fn send_json<T: serde::Serialize>(self, status: Status, value: &T) {
+        self.send_json_with(status, &[], value);
+    }
+
+    /// `send_json` with extra header fields.
+    pub fn send_json_with<T: serde::Serialize>(self, status: Status, extra: &[(&str, &[u8])], value: &T) {
         self.scratch.clear();
         if serde_json::to_writer(&mut *self.scratch, value).is_err() {
             // Only a failing Serialize impl gets here; no route has one.
             self.scratch.clear();
         }
         let len = Some(self.scratch.len() as u64);
-        write_head(self.out, self.meta(), status, Some(b"application/json"), len, &[]);
+        write_head(
+            self.out,
+            self.meta(),
+            status,
+            Some(b"application/json"),
+            len,
+            extra,
+        );
         if !self.head_only {
             self.out.extend_from_slice(self.scratch);
         }

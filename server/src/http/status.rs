@@ -21,10 +21,12 @@ macro_rules! statuses {
 statuses! {
     CONTINUE = 100 "Continue";
     OK = 200 "OK";
+    CREATED = 201 "Created";
     PARTIAL_CONTENT = 206 "Partial Content";
     MOVED_PERMANENTLY = 301 "Moved Permanently";
     NOT_MODIFIED = 304 "Not Modified";
     BAD_REQUEST = 400 "Bad Request";
+    UNAUTHORIZED = 401 "Unauthorized";
     FORBIDDEN = 403 "Forbidden";
     NOT_FOUND = 404 "Not Found";
     METHOD_NOT_ALLOWED = 405 "Method Not Allowed";
@@ -34,6 +36,8 @@ statuses! {
     URI_TOO_LONG = 414 "URI Too Long";
     RANGE_NOT_SATISFIABLE = 416 "Range Not Satisfiable";
     HEADERS_TOO_LARGE = 431 "Request Header Fields Too Large";
+    INTERNAL_SERVER_ERROR = 500 "Internal Server Error";
     NOT_IMPLEMENTED = 501 "Not Implemented";
+    SERVICE_UNAVAILABLE = 503 "Service Unavailable";
     VERSION_NOT_SUPPORTED = 505 "HTTP Version Not Supported";
 }

@@ -4,19 +4,21 @@
 mod echo;
 mod hello;
 
+use crate::api::{Api, Routed};
 use crate::files::StaticFiles;
 use crate::http::head::Head;
 use crate::http::response::Responder;
 use crate::http::status;
 
-/// Answers one complete request (head plus decoded body).
-pub fn dispatch(
-    head: &Head<'_>,
-    body: &[u8],
-    res: Responder<'_>,
-    files: Option<&mut StaticFiles>,
-    now: std::time::Instant,
-) {
+/// The per-worker services a route may need.
+pub struct Services<'a> {
+    pub files: Option<&'a mut StaticFiles>,
+    pub api: Option<&'a Api>,
+    pub now: std::time::Instant,
+}
+
+/// Answers one complete request (head plus decoded body), or defers it to the database.
+pub fn dispatch(head: &Head<'_>, body: &[u8], res: Responder<'_>, services: Services<'_>) -> Routed {
     let method = head.method;
     match head.path() {
         "/plaintext" => match method {
@@ -31,11 +33,17 @@ pub fn dispatch(
             "POST" => echo::echo(head, body, res),
             _ => not_allowed(res, b"POST"),
         },
-        _ => match files {
-            Some(files) => files.serve(head, res, now),
+        path if path.starts_with("/api/") && services.api.is_some() => {
+            if let Some(api) = services.api {
+                return api.route(head, body, res);
+            }
+        }
+        _ => match services.files {
+            Some(files) => files.serve(head, res, services.now),
             None => res.send_text_status(status::NOT_FOUND, &[]),
         },
     }
+    Routed::Answered
 }
 
 fn not_allowed(res: Responder<'_>, allow: &[u8]) {

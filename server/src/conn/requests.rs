@@ -226,9 +226,7 @@ fn answer(h: &Head<'_>, body: &[u8], sink: Sink<'_>, ctx: &mut Ctx<'_>, more_buf
             close
         }
         Routed::Deferred(op) => {
-            let submitted = ctx
-                .api
-                .is_some_and(|api| api.submit(op, sink.key, sink.conn_id));
+            let submitted = ctx.api.is_some_and(|api| api.submit(op, sink.key, sink.conn_id));
             if submitted {
                 *sink.awaiting = Some(persistence);
                 false

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::assert::Assertion;
 use crate::config::{Config, UsageError};
 
 #[derive(Parser, Debug)]
@@ -14,7 +15,8 @@ use crate::config::{Config, UsageError};
     version,
     about = "HTTP/1.1 load generator: closed and open loop, coordinated-omission-corrected latencies",
     after_help = "Exit codes: 0 the run completed, 1 the target could never be reached \
-                  (or a report could not be written), 2 usage error."
+                  (or a report could not be written), 2 usage error, 3 an --assert failed.\n\
+                  Compare two JSON reports: loadgen compare BASE.json NEW.json (see loadgen compare --help)."
 )]
 struct Args {
     /// Target, e.g. http://127.0.0.1:8080/plaintext (plain HTTP only)
@@ -67,6 +69,24 @@ struct Args {
     /// Write the response-time percentile spectrum (.hgrm) to PATH
     #[arg(long, value_name = "PATH")]
     hgrm: Option<PathBuf>,
+    /// Write the per-second response-time interval log (HdrHistogram .hlog, ns) to PATH
+    #[arg(long, value_name = "PATH")]
+    hlog: Option<PathBuf>,
+    /// Write a Bencher Metric Format JSON (latency ns, throughput req/s) to PATH
+    #[arg(long, value_name = "PATH")]
+    bmf: Option<PathBuf>,
+    /// Benchmark name in the BMF file [default: METHOD path]
+    #[arg(long, value_name = "NAME", requires = "bmf")]
+    bmf_name: Option<String>,
+    /// Write the latency percentile chart (SVG) to PATH
+    #[arg(long, value_name = "PATH")]
+    svg: Option<PathBuf>,
+    /// Measure this process's CPU (with all its threads and descendants) (repeatable)
+    #[arg(long = "server-pid", value_name = "PID")]
+    server_pids: Vec<u32>,
+    /// Check METRIC OP VALUE after the run, e.g. 'p99 < 2ms' (repeatable; exit 3 if one fails)
+    #[arg(long = "assert", value_name = "EXPR")]
+    asserts: Vec<String>,
     /// No progress lines on stderr
     #[arg(long)]
     no_progress: bool,
@@ -78,6 +98,10 @@ pub struct Output {
     pub latency: bool,
     pub json: Option<String>,
     pub hgrm: Option<PathBuf>,
+    pub hlog: Option<PathBuf>,
+    pub bmf: Option<PathBuf>,
+    pub bmf_name: Option<String>,
+    pub svg: Option<PathBuf>,
     pub no_progress: bool,
 }
 
@@ -85,6 +109,8 @@ pub struct Output {
 pub struct Cli {
     pub config: Config,
     pub output: Output,
+    /// Checked after the run (exit 3 if one fails).
+    pub assertions: Vec<Assertion>,
 }
 
 #[derive(Debug)]
@@ -139,12 +165,32 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
     config.timeout = args.timeout;
     config.connect_timeout = args.connect_timeout;
     config.warmup = args.warmup;
+    config.server_pids = args.server_pids;
     config.validate()?;
+    let assertions = args
+        .asserts
+        .iter()
+        .map(|expr| {
+            let assertion = Assertion::parse(expr)?;
+            assertion.check_against(&config)?;
+            Ok(assertion)
+        })
+        .collect::<Result<Vec<_>, UsageError>>()?;
     if let Some(json) = args.json.as_deref().filter(|p| *p != "-") {
         check_parent("--json", Path::new(json))?;
     }
-    if let Some(hgrm) = &args.hgrm {
-        check_parent("--hgrm", hgrm)?;
+    for (flag, path) in [
+        ("--hgrm", &args.hgrm),
+        ("--hlog", &args.hlog),
+        ("--bmf", &args.bmf),
+        ("--svg", &args.svg),
+    ] {
+        if let Some(path) = path {
+            check_parent(flag, path)?;
+        }
+    }
+    if args.bmf_name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(UsageError::new("--bmf-name", "must not be empty"));
     }
     Ok(Cli {
         config,
@@ -152,8 +198,13 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
             latency: args.latency,
             json: args.json,
             hgrm: args.hgrm,
+            hlog: args.hlog,
+            bmf: args.bmf,
+            bmf_name: args.bmf_name,
+            svg: args.svg,
             no_progress: args.no_progress,
         },
+        assertions,
     })
 }
 
@@ -185,7 +236,7 @@ fn check_parent(flag: &'static str, path: &Path) -> Result<(), UsageError> {
 }
 
 /// clap renders multi-line errors with usage hints; keep the message on one line.
-fn one_line(rendered: &str) -> String {
+pub(crate) fn one_line(rendered: &str) -> String {
     rendered
         .lines()
         .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
@@ -255,6 +306,12 @@ mod tests {
             (&["-H", "novalue", "http://h/"], "--header"),
             (&["--body-file", "/nonexistent/x", "http://h/"], "--body-file"),
             (&["--json", "/nonexistent/x.json", "http://h/"], "--json"),
+            (&["--svg", "/nonexistent/x.svg", "http://h/"], "--svg"),
+            (&["--hlog", "/nonexistent/x.hlog", "http://h/"], "--hlog"),
+            (&["--bmf-name", "x", "http://h/"], "--bmf"),
+            (&["--server-pid", "abc", "http://h/"], "--server-pid"),
+            (&["--assert", "p99 < 2", "http://h/"], "--assert"),
+            (&["--assert", "service_p99 < 2ms", "http://h/"], "--assert"),
             (&[], "<URL>"),
         ] {
             let message = usage(args);

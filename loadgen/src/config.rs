@@ -28,6 +28,8 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// Load applied before recording starts.
     pub warmup: Duration,
+    /// Target processes whose CPU time (with their descendants) is measured.
+    pub server_pids: Vec<u32>,
 }
 
 /// A bad setting, named by the flag that sets it.
@@ -71,6 +73,7 @@ impl Config {
             timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(2),
             warmup: Duration::ZERO,
+            server_pids: Vec::new(),
         }
     }
 
@@ -146,6 +149,12 @@ impl Config {
                 ));
             }
         }
+        if let Some(pid) = self.server_pids.iter().find(|p| !crate::target_cpu::exists(**p)) {
+            return Err(UsageError::new(
+                "--server-pid",
+                format!("no process with PID {pid} (or /proc/{pid}/stat is not readable)"),
+            ));
+        }
         Ok(target)
     }
 
@@ -203,6 +212,7 @@ mod tests {
             ("--connections", Box::new(|c| c.connections = 2_000_000)),
             ("--warmup", Box::new(|c| c.warmup = Duration::from_secs(u64::MAX))),
             ("--rate", Box::new(|c| c.rate = Some(0.5))),
+            ("--server-pid", Box::new(|c| c.server_pids = vec![u32::MAX])),
             ("--rate", Box::new(|c| c.rate = Some(f64::NAN))),
             ("--requests", Box::new(|c| c.requests = Some(0))),
             ("--duration", Box::new(|c| c.duration = Some(Duration::ZERO))),

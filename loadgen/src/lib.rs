@@ -4,13 +4,17 @@
 //!
 //! In-process use: build a [`Config`], call [`run`], inspect the [`Report`].
 
+pub mod assert;
 mod chunked;
 pub mod cli;
 mod clock;
+pub mod compare;
 pub mod config;
 mod conn;
 mod cpu;
+pub mod intervals;
 mod limits;
+pub mod metric;
 mod progress;
 pub mod report;
 mod request;
@@ -19,6 +23,7 @@ mod run;
 mod schedule;
 pub mod stats;
 mod target;
+pub mod target_cpu;
 mod timer;
 mod worker;
 

@@ -1,6 +1,9 @@
-//! `loadgen` binary: parse the command line, run, report, map the outcome to an exit code
-//! (0 run completed, 1 target unreachable or report not written, 2 usage error).
+//! `loadgen` binary: parse the command line, run, report, check assertions, map the
+//! outcome to an exit code (0 run completed, 1 target unreachable or report not written,
+//! 2 usage error, 3 an `--assert` failed). `loadgen compare` is dispatched before the main
+//! parser, which takes a URL as its positional argument.
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,17 +13,17 @@ use loadgen::cli::{self, CliError};
 use loadgen::report::{output, text};
 use loadgen::{RunError, RunOptions};
 
+/// An `--assert` failed, or `compare` found a regression.
+const FAILED_CHECK: u8 = 3;
+
 fn main() -> ExitCode {
-    let cli = match cli::parse(std::env::args_os()) {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "compare") {
+        return compare(args);
+    }
+    let cli = match cli::parse(args) {
         Ok(cli) => cli,
-        Err(CliError::Info(text)) => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
-            return ExitCode::SUCCESS;
-        }
-        Err(CliError::Usage(message)) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
+        Err(error) => return cli_error(error),
     };
     let stop = Arc::new(AtomicBool::new(false));
     // Ctrl-C ends the run early but still prints the report.
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
     let options = RunOptions {
         progress: !cli.output.no_progress && std::io::stderr().is_terminal(),
         stop,
+        intervals: cli.output.hlog.is_some(),
     };
     let prepared = match loadgen::prepare(&cli.config) {
         Ok(prepared) => prepared,
@@ -38,11 +42,47 @@ fn main() -> ExitCode {
         Ok(report) => report,
         Err(e) => return fail(&e),
     };
-    match output::emit(&report, &cli.output) {
-        Ok(()) => ExitCode::SUCCESS,
+    let written = output::emit(&report, &cli.output);
+    let mut all_passed = true;
+    for assertion in &cli.assertions {
+        let outcome = assertion.evaluate(&report);
+        eprintln!("{}", outcome.line);
+        all_passed &= outcome.passed;
+    }
+    match written {
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::from(1)
+        }
+        Ok(()) if !all_passed => ExitCode::from(FAILED_CHECK),
+        Ok(()) => ExitCode::SUCCESS,
+    }
+}
+
+fn compare(args: Vec<OsString>) -> ExitCode {
+    match loadgen::compare::run(args) {
+        Ok(comparison) => {
+            let _ = std::io::stdout().write_all(comparison.render().as_bytes());
+            if comparison.regressed() {
+                ExitCode::from(FAILED_CHECK)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => cli_error(error),
+    }
+}
+
+/// --help / --version go to stdout (exit 0); usage errors are one line (exit 2).
+fn cli_error(error: CliError) -> ExitCode {
+    match error {
+        CliError::Info(text) => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        CliError::Usage(message) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
         }
     }
 }

@@ -11,11 +11,13 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use crate::clock::now_ns;
 use crate::config::{Config, UsageError};
 use crate::cpu::CpuTime;
+use crate::intervals::IntervalBuilder;
 use crate::progress::Progress;
-use crate::report::{Report, RunTotals};
+use crate::report::{Report, RunTotals, TargetWindow};
 use crate::request;
 use crate::stats::Stats;
 use crate::target::Target;
+use crate::target_cpu::TargetCpu;
 use crate::worker::{Message, Plan, Shared, Worker};
 
 #[derive(Debug)]
@@ -46,6 +48,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Stop early (e.g. on Ctrl-C) and still report.
     pub stop: Arc<AtomicBool>,
+    /// Keep per-second response-time histograms (for `--hlog`).
+    pub intervals: bool,
 }
 
 /// Run `config` to completion and return the report.
@@ -142,7 +146,13 @@ impl Prepared<'_> {
         }
         drop(tx);
         let progress = Progress::new(options.progress, start, record_from);
-        let gathered = gather(&rx, progress, record_from);
+        let watch = Watch {
+            intervals: options
+                .intervals
+                .then(|| IntervalBuilder::new(record_from, now_ns())),
+            target: (!config.server_pids.is_empty()).then(|| TargetCpu::new(&config.server_pids)),
+        };
+        let gathered = gather(&rx, progress, record_from, watch);
         for handle in handles {
             let _ = handle.join();
         }
@@ -161,8 +171,15 @@ struct Gathered {
     ever_connected: bool,
 }
 
+/// Work done on the main thread alongside merging (never on the request path).
+struct Watch {
+    intervals: Option<IntervalBuilder>,
+    target: Option<TargetCpu>,
+}
+
 /// Merge the threads' messages until every thread has finished (all senders dropped).
-fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64) -> Gathered {
+/// The target's CPU is sampled when recording starts, once a second, and at the end.
+fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut watch: Watch) -> Gathered {
     let mut totals = RunTotals {
         stats: Stats::new(),
         threads: 0,
@@ -172,11 +189,41 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64) -> G
         backlog: 0,
         cpu: CpuTime::default(),
         busiest_thread_cpu_ns: 0,
+        intervals: None,
+        target: None,
     };
     let (mut finished_at, mut stopped_at) = (record_from, record_from);
     let mut ever_connected = false;
+    let (mut target_from, mut next_sample) = (record_from, record_from);
     loop {
-        match rx.recv_timeout(Duration::from_secs(1)) {
+        let now = now_ns();
+        if let Some(target) = &mut watch.target
+            && now >= next_sample
+        {
+            if target.started() {
+                target.sample();
+            } else {
+                target.start();
+                target_from = now;
+            }
+            next_sample = now + SECOND_NS;
+        }
+        // Wake for the target's start sample rather than up to a second late.
+        let wait = match &watch.target {
+            Some(target) if !target.started() => next_sample.saturating_sub(now).min(SECOND_NS),
+            _ => SECOND_NS,
+        };
+        let message = rx.recv_timeout(Duration::from_nanos(wait));
+        if let Some(intervals) = &mut watch.intervals {
+            match &message {
+                Ok(Message::Tick(stats)) => intervals.add_tick(&stats.response, now_ns()),
+                Ok(Message::Done(stats, summary)) => {
+                    intervals.add_final(&stats.response, summary.finished_at)
+                }
+                Err(_) => {}
+            }
+        }
+        match message {
             Ok(Message::Tick(stats)) => totals.stats.merge(&stats),
             Ok(Message::Done(stats, summary)) => {
                 totals.stats.merge(&stats);
@@ -195,13 +242,22 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64) -> G
         }
         progress.update(&totals.stats);
     }
-    totals.duration_s = finished_at.saturating_sub(record_from) as f64 / 1e9;
+    let recorded_ns = finished_at.saturating_sub(record_from);
+    totals.duration_s = recorded_ns as f64 / 1e9;
     totals.send_window_s = stopped_at.saturating_sub(record_from) as f64 / 1e9;
+    totals.intervals = watch.intervals.map(|i| i.finish(recorded_ns));
+    totals.target = watch.target.map(|mut cpu| {
+        cpu.sample();
+        let window_s = now_ns().saturating_sub(target_from) as f64 / 1e9;
+        TargetWindow { cpu, window_s }
+    });
     Gathered {
         totals,
         ever_connected,
     }
 }
+
+const SECOND_NS: u64 = 1_000_000_000;
 
 /// Part `i` of `total` split over `parts` as evenly as possible.
 fn share(total: u64, parts: usize, i: usize) -> u64 {

@@ -1,8 +1,11 @@
 //! The end-of-run report: one struct holding every figure (serialised as the JSON report)
 //! plus the merged histograms, built from the threads' merged stats.
 
+pub mod bmf;
 pub mod hgrm;
+pub mod hlog;
 pub mod output;
+pub mod svg;
 pub mod text;
 pub mod units;
 
@@ -13,7 +16,9 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::cpu::CpuTime;
+use crate::intervals::Intervals;
 use crate::stats::{Errors, Stats};
+use crate::target_cpu::TargetCpu;
 
 /// Thread CPU above this share of the run means the generator itself was saturated.
 const BUSY_THREAD: f64 = 0.9;
@@ -75,6 +80,23 @@ pub struct Generator {
     pub busiest_thread_cpu_pct: f64,
 }
 
+/// The target server's cost over the recorded phase (`--server-pid`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TargetReport {
+    pub pids: Vec<u32>,
+    /// User + system CPU of the processes and their descendants.
+    pub cpu_s: f64,
+    /// `cpu_s` as a share of the sampling window (100 = one full core).
+    pub cpu_util_pct: f64,
+    pub cpu_us_per_request: f64,
+}
+
+/// The target's CPU and the wall-clock window it was sampled over.
+pub struct TargetWindow {
+    pub cpu: TargetCpu,
+    pub window_s: f64,
+}
+
 /// What the threads handed back, before it is turned into a report.
 pub struct RunTotals {
     pub stats: Stats,
@@ -86,6 +108,9 @@ pub struct RunTotals {
     pub backlog: u64,
     pub cpu: CpuTime,
     pub busiest_thread_cpu_ns: u64,
+    /// Per-second histograms, when asked for (`--hlog`).
+    pub intervals: Option<Intervals>,
+    pub target: Option<TargetWindow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -127,6 +152,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backlog: Option<u64>,
     pub generator: Generator,
+    /// Present with `--server-pid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetReport>,
     pub warnings: Vec<String>,
     /// Response-time histogram, nanoseconds.
     #[serde(skip)]
@@ -134,10 +162,13 @@ pub struct Report {
     /// Service-time histogram, nanoseconds (open loop only; empty in closed loop).
     #[serde(skip)]
     pub service: Histogram<u64>,
+    /// Per-second response-time histograms (only when `RunOptions::intervals` was set).
+    #[serde(skip)]
+    pub intervals: Option<Intervals>,
 }
 
 impl Report {
-    pub fn build(config: &Config, totals: RunTotals) -> Report {
+    pub fn build(config: &Config, mut totals: RunTotals) -> Report {
         let stats = &totals.stats;
         let open = config.rate.is_some();
         let duration = totals.duration_s.max(1e-9);
@@ -162,6 +193,25 @@ impl Report {
             busiest_thread_cpu_pct: totals.busiest_thread_cpu_ns as f64 / 1e9 / duration * 100.0,
         };
         let send_lag = open.then(|| Percentiles::of(&stats.send_lag));
+        let mut target_warnings = Vec::new();
+        let target = totals.target.take().map(|window| {
+            for pid in window.cpu.vanished() {
+                target_warnings.push(format!(
+                    "--server-pid {pid} exited during the run: its CPU after the last \
+                     sample (taken once a second) is missing from the target figures"
+                ));
+            }
+            let cpu_s = window.cpu.cpu_s();
+            TargetReport {
+                pids: window.cpu.pids().to_vec(),
+                cpu_s,
+                cpu_util_pct: cpu_s / window.window_s.max(1e-9) * 100.0,
+                cpu_us_per_request: match requests {
+                    0 => 0.0,
+                    n => cpu_s * 1e6 / n as f64,
+                },
+            }
+        });
         let mut report = Report {
             url: config.url.clone(),
             method: config.method.clone(),
@@ -190,11 +240,14 @@ impl Report {
             send_lag_us: send_lag,
             backlog: open.then_some(totals.backlog),
             generator,
+            target,
             warnings: Vec::new(),
             latency: stats.response.clone(),
             service: stats.service.clone(),
+            intervals: totals.intervals.take(),
         };
         report.warnings = report.bottleneck_warnings();
+        report.warnings.extend(target_warnings);
         report
     }
 

@@ -1,10 +1,10 @@
 //! Writing the finished report where the command line asked: text on stdout (stderr when
-//! stdout carries the JSON), JSON and .hgrm files, warnings on stderr.
+//! stdout carries the JSON), JSON, .hgrm, .hlog, BMF and SVG files, warnings on stderr.
 
 use std::fs;
 use std::io::{self, Write};
 
-use super::{Report, hgrm, text};
+use super::{Report, bmf, hgrm, hlog, svg, text};
 use crate::cli::Output;
 
 /// Whether the text report has to move to stderr because stdout carries the JSON.
@@ -41,5 +41,39 @@ pub fn emit(report: &Report, output: &Output) -> Result<(), String> {
         fs::write(path, hgrm::render(&report.latency))
             .map_err(|e| format!("--hgrm: cannot write '{}': {e}", path.display()))?;
     }
+    if let Some(path) = &output.bmf {
+        let name = output
+            .bmf_name
+            .clone()
+            .unwrap_or_else(|| bmf::default_name(report));
+        let json = serde_json::to_string_pretty(&bmf::render(report, &name)).map_err(|e| e.to_string())?;
+        fs::write(path, json + "\n").map_err(|e| format!("--bmf: cannot write '{}': {e}", path.display()))?;
+    }
+    if let (Some(path), Some(intervals)) = (&output.hlog, &report.intervals) {
+        let cannot = |e: &dyn std::fmt::Display| format!("--hlog: cannot write '{}': {e}", path.display());
+        let mut file = io::BufWriter::new(fs::File::create(path).map_err(|e| cannot(&e))?);
+        hlog::write(&mut file, intervals, &report.url).map_err(|e| cannot(&e))?;
+        file.flush().map_err(|e| cannot(&e))?;
+    }
+    if let Some(path) = &output.svg {
+        fs::write(path, chart(report)?)
+            .map_err(|e| format!("--svg: cannot write '{}': {e}", path.display()))?;
+    }
     Ok(())
+}
+
+/// Response time, and in open loop service time, with the URL and rate in the title.
+fn chart(report: &Report) -> Result<String, String> {
+    let mut series = vec![svg::Series {
+        name: "response time",
+        histogram: &report.latency,
+    }];
+    if report.service_time_us.is_some() {
+        series.push(svg::Series {
+            name: "service time",
+            histogram: &report.service,
+        });
+    }
+    let title = format!("{} {} @ {:.0} req/s", report.method, report.url, report.rps);
+    svg::render(&title, &series).map_err(|e| format!("--svg: cannot draw the chart: {e}"))
 }

@@ -119,6 +119,13 @@ pub fn render(report: &Report, spectrum: bool) -> String {
         "Generator CPU: {:.2}s user, {:.2}s system, {:.2}us per request, busiest thread {:.0}%",
         g.cpu_user_s, g.cpu_system_s, g.cpu_us_per_request, g.busiest_thread_cpu_pct
     );
+    if let Some(t) = &report.target {
+        let _ = writeln!(
+            out,
+            "Target CPU: {:.2}s ({:.0}% of a core), {:.2}us per request",
+            t.cpu_s, t.cpu_util_pct, t.cpu_us_per_request
+        );
+    }
     out
 }
 

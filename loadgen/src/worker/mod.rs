@@ -76,6 +76,16 @@ pub enum Message {
     Done(Box<Stats>, Summary),
 }
 
+/// Ticks fall on whole seconds of the recorded phase (`record_from + k s`), so each tick
+/// after the warmup covers exactly one second of it: the first such time after `now`.
+fn first_tick(now: u64, record_from: u64) -> u64 {
+    if now < record_from {
+        record_from - (record_from - now) / TICK_NS * TICK_NS
+    } else {
+        record_from + ((now - record_from) / TICK_NS + 1) * TICK_NS
+    }
+}
+
 pub struct Worker {
     shared: Arc<Shared>,
     poll: Poll,
@@ -143,12 +153,18 @@ impl Worker {
         for i in 0..self.conns.len() {
             self.start_connect(i, start);
         }
-        let mut next_tick = start + TICK_NS;
+        let mut next_tick = first_tick(start, self.shared.record_from);
         let mut next_scan = start + SCAN_NS;
         loop {
             let now = now_ns();
             if self.cpu_start.is_none() && now >= self.shared.record_from {
                 self.cpu_start = Some(CpuTime::this_thread());
+            }
+            // Before the stop check, so a run ending on a second boundary still ships
+            // that second as a tick (the interval log relies on it).
+            if now >= next_tick {
+                let _ = tx.send(Message::Tick(Box::new(self.stats.take())));
+                next_tick += TICK_NS;
             }
             if self.sending && self.should_stop(now) {
                 self.sending = false;
@@ -160,10 +176,6 @@ impl Worker {
             }
             if !self.sending && (self.inflight == 0 || now >= self.drain_until) {
                 break;
-            }
-            if now >= next_tick {
-                let _ = tx.send(Message::Tick(Box::new(self.stats.take())));
-                next_tick += TICK_NS;
             }
             if now >= next_scan {
                 self.scan(now);
@@ -299,5 +311,19 @@ impl Worker {
         self.summary.stopped_at = self.stopped_at;
         self.summary.finished_at = now;
         let _ = tx.send(Message::Done(Box::new(self.stats), self.summary));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_align_to_the_recorded_seconds() {
+        let s = TICK_NS;
+        assert_eq!(first_tick(10, 10), 10 + s);
+        assert_eq!(first_tick(10 + s / 2, 10), 10 + s);
+        // Warmup of 2.5 s: ticks at 0.5 s, 1.5 s, then the recorded phase's seconds.
+        assert_eq!(first_tick(0, 5 * s / 2), s / 2);
     }
 }

@@ -1,0 +1,179 @@
+//! CPU time of the target server (`--server-pid`): user + system time of each given
+//! process (all its threads) and of all its descendants, read from /proc. Sampled on the
+//! main thread at the start of the recorded phase, once a second, and at the end, so a
+//! process that exits mid-run still counts up to its last sample.
+
+use std::collections::BTreeMap;
+
+/// Whether `pid` names a live process we can read.
+pub fn exists(pid: u32) -> bool {
+    process_ticks(pid).is_some()
+}
+
+/// CPU of a process tree, tracked over the recorded phase.
+#[derive(Debug)]
+pub struct TargetCpu {
+    roots: Vec<u32>,
+    /// Per process: clock ticks at its first and latest sample in the window.
+    seen: BTreeMap<u32, (u64, u64)>,
+    /// Roots that were gone at some sample.
+    vanished: Vec<u32>,
+    started: bool,
+}
+
+impl TargetCpu {
+    pub fn new(roots: &[u32]) -> TargetCpu {
+        TargetCpu {
+            roots: roots.to_vec(),
+            seen: BTreeMap::new(),
+            vanished: Vec::new(),
+            started: false,
+        }
+    }
+
+    pub fn started(&self) -> bool {
+        self.started
+    }
+
+    /// Start of the window: every process alive now counts from its current CPU time.
+    pub fn start(&mut self) {
+        self.started = true;
+        self.read_trees(true);
+    }
+
+    /// Latest CPU time of every process in the trees. A process first seen after the start
+    /// was born during the window, so all its CPU counts.
+    pub fn sample(&mut self) {
+        if self.started {
+            self.read_trees(false);
+        }
+    }
+
+    fn read_trees(&mut self, first_sample: bool) {
+        for &root in &self.roots {
+            let mut tree = Vec::new();
+            collect_tree(root, &mut tree);
+            if tree.is_empty() && !self.vanished.contains(&root) {
+                self.vanished.push(root);
+            }
+            for (pid, ticks) in tree {
+                let entry = self
+                    .seen
+                    .entry(pid)
+                    .or_insert((if first_sample { ticks } else { 0 }, ticks));
+                // A recycled PID would go backwards: keep the larger reading.
+                entry.1 = entry.1.max(ticks);
+            }
+        }
+    }
+
+    /// CPU seconds used by the trees between the first and the latest sample.
+    pub fn cpu_s(&self) -> f64 {
+        let ticks: u64 = self
+            .seen
+            .values()
+            .map(|(first, last)| last - first.min(last))
+            .sum();
+        ticks as f64 / clock_ticks_per_s()
+    }
+
+    pub fn pids(&self) -> &[u32] {
+        &self.roots
+    }
+
+    /// Roots that exited during the run (their CPU after the last sample is missing).
+    pub fn vanished(&self) -> &[u32] {
+        &self.vanished
+    }
+}
+
+/// `pid` and its descendants with their CPU ticks; empty when `pid` is gone.
+fn collect_tree(pid: u32, out: &mut Vec<(u32, u64)>) {
+    let Some(ticks) = process_ticks(pid) else {
+        return;
+    };
+    if out.iter().any(|(seen, _)| *seen == pid) {
+        return; // defensive: /proc never loops, but a recycled PID could
+    }
+    out.push((pid, ticks));
+    for child in children(pid) {
+        collect_tree(child, out);
+    }
+}
+
+/// Children of every thread of `pid` (a child belongs to the thread that forked it).
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut kids = Vec::new();
+    for task in tasks.flatten() {
+        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+            kids.extend(text.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+        }
+    }
+    kids
+}
+
+/// utime + stime of the whole process (all threads), in clock ticks.
+fn process_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat_ticks(&stat)
+}
+
+/// Fields 14 and 15 of /proc/PID/stat. The command name (field 2) may hold spaces and
+/// parentheses, so count from the last ')'.
+fn parse_stat_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11); // field 3 is the first after ')'
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+fn clock_ticks_per_s() -> f64 {
+    // SAFETY: sysconf only reads a constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz > 0 { hz as f64 } else { 100.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_with_odd_command_names() {
+        let stat = "42 (a) b (c)) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0";
+        assert_eq!(parse_stat_ticks(stat), Some(10));
+        assert_eq!(parse_stat_ticks("garbage"), None);
+    }
+
+    #[test]
+    fn own_process_is_found_and_counts_forward() {
+        let me = std::process::id();
+        assert!(exists(me));
+        let mut cpu = TargetCpu::new(&[me]);
+        cpu.start();
+        // Burn a little CPU so at least one tick is likely; the figure must never be negative.
+        let mut x = 0u64;
+        for i in 0..2_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        cpu.sample();
+        assert!(cpu.cpu_s() >= 0.0);
+        assert!(cpu.vanished().is_empty());
+        assert_eq!(cpu.pids(), &[me]);
+    }
+
+    #[test]
+    fn descendants_are_part_of_the_tree() {
+        let mut child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let mut tree = Vec::new();
+        collect_tree(std::process::id(), &mut tree);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(tree.iter().any(|(pid, _)| *pid == child.id()), "{tree:?}");
+        assert_eq!(tree[0].0, std::process::id());
+    }
+}

@@ -1,0 +1,138 @@
+//! `--server-pid`: the target's CPU (its threads and descendants, from /proc) in the text
+//! and JSON reports; a missing PID is a usage error, a target that exits mid-run is not.
+
+mod common;
+
+use std::process::{Child, Command, Output};
+
+use serde_json::Value;
+
+fn loadgen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_loadgen"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Kills the child when the test ends, pass or fail.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_child_process_gets_a_target_section() {
+    let server = common::ok_server();
+    let child = Reaped(Command::new("sleep").arg("30").spawn().unwrap());
+    let pid = child.0.id().to_string();
+    let out = loadgen(&[
+        "-t",
+        "1",
+        "-c",
+        "2",
+        "-n",
+        "200",
+        "--server-pid",
+        &pid,
+        "--json",
+        "-",
+        &server.url,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let target = &json["target"];
+    assert_eq!(target["pids"], serde_json::json!([child.0.id()]));
+    for key in ["cpu_s", "cpu_util_pct", "cpu_us_per_request"] {
+        let value = target[key].as_f64().unwrap();
+        assert!(value >= 0.0 && value.is_finite(), "{key} = {value}");
+    }
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("Target CPU: ") && text.contains("% of a core), "),
+        "{text}"
+    );
+    // Without the flag there is no target section at all.
+    let out = loadgen(&["-t", "1", "-c", "2", "-n", "20", "--json", "-", &server.url]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json.get("target").is_none());
+}
+
+#[test]
+fn the_test_process_itself_serves_so_its_cpu_is_counted() {
+    // The test server's threads live in this process, so it is the target.
+    let server = common::ok_server();
+    let mut config = server.config();
+    config.duration = Some(std::time::Duration::from_millis(500));
+    config.server_pids = vec![std::process::id()];
+    let report = loadgen::run(&config).unwrap();
+    let target = report.target.expect("a target section");
+    assert_eq!(target.pids, vec![std::process::id()]);
+    assert!(target.cpu_s > 0.0, "{target:?}");
+    assert!(
+        target.cpu_util_pct > 0.0 && target.cpu_util_pct < 100.0 * 64.0,
+        "{target:?}"
+    );
+    let per_request = target.cpu_s * 1e6 / report.requests as f64;
+    assert!(
+        (target.cpu_us_per_request - per_request).abs() < 1e-9,
+        "{target:?}"
+    );
+}
+
+#[test]
+fn a_missing_pid_is_a_usage_error_before_the_run() {
+    let server = common::ok_server();
+    let out = loadgen(&["-n", "10", "--server-pid", "999999999", &server.url]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--server-pid") && err.contains("999999999"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1);
+    assert_eq!(server.requests(), 0);
+}
+
+#[test]
+fn a_target_that_exits_mid_run_is_reported_with_a_warning() {
+    let server = common::ok_server();
+    let mut child = Command::new("sleep").arg("0.3").spawn().unwrap();
+    let pid = child.id().to_string();
+    // Reap it as soon as it exits, or its zombie would still show in /proc.
+    let reaper = std::thread::spawn(move || child.wait());
+    let out = loadgen(&[
+        "-t",
+        "1",
+        "-c",
+        "2",
+        "-d",
+        "1500ms",
+        "--server-pid",
+        &pid,
+        "--json",
+        "-",
+        &server.url,
+    ]);
+    reaper.join().unwrap().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!("--server-pid {pid} exited during the run")),
+        "{err}"
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["target"]["cpu_s"].as_f64().unwrap() >= 0.0);
+    assert!(
+        json["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("exited"))
+    );
+}

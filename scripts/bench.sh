@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
-# The main job: build, start our server on a free loopback port, load it with loadgen,
-# print the reports, stop the server. Nothing is left running, whatever happens.
+# The main job: build, start our server on a free loopback port with a generated static
+# directory, run loadgen over the default scenarios (plaintext, json, static 1 KiB, static
+# 1 MiB, pipelined plaintext), print each report and a summary table, write
+# bench-results/<UTC timestamp>/ (loadgen JSON and SVG per scenario, summary.md), stop the
+# server. Nothing is left running, whatever happens.
 #
-# Usage: scripts/bench.sh [--duration 5s] [--connections 64] [--threads N]
-# Scenarios: GET /plaintext, GET /json (closed loop), then /plaintext pipelined x16.
+# Usage: scripts/bench.sh [--quick] [--duration 5s] [--connections 64] [--threads N] [--out DIR]
+#   --quick   1 s per scenario (CI runs this)
+# Exit: 0 done, 1 a step failed (the message says which), 2 usage error.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
 
-DURATION=5s CONNS=64 THREADS=""
+DURATION=5s CONNS=64 THREADS="" OUT=""
 while [ $# -gt 0 ]; do
   case $1 in
+    --quick) DURATION=1s; shift ;;
     --duration) DURATION=${2:?--duration needs a value}; shift 2 ;;
     --connections) CONNS=${2:?--connections needs a value}; shift 2 ;;
     --threads) THREADS=${2:?--threads needs a value}; shift 2 ;;
-    -h | --help) sed -n '2,6p' "$0"; exit 0 ;;
-    *) echo "bench.sh: unknown option '$1' (expected --duration D, --connections N, --threads N)" >&2; exit 2 ;;
+    --out) OUT=${2:?--out needs a value}; shift 2 ;;
+    -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "bench.sh: unknown option '$1' (expected --quick, --duration D, --connections N, --threads N, --out DIR)" >&2; exit 2 ;;
   esac
 done
 
 echo "== building (release)" >&2
-cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&2
+cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&2 || { echo "bench.sh: build failed" >&2; exit 1; }
 
 WORK=$(mktemp -d)
 SERVER_PID=""
@@ -32,27 +40,34 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$ROOT/target/release/server" --listen 127.0.0.1:0 >"$WORK/server.out" 2>"$WORK/server.err" &
+make_docs "$WORK/docs"
+"$ROOT/target/release/server" --listen 127.0.0.1:0 --root "$WORK/docs" >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 for _ in $(seq 1 500); do
   [ -s "$WORK/server.out" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.err" >&2; exit 1; }
+  kill -0 "$SERVER_PID" 2>/dev/null || { echo "bench.sh: the server did not start:" >&2; cat "$WORK/server.err" >&2; exit 1; }
   sleep 0.01
 done
-read -r _ _ URL _ <"$WORK/server.out" || { echo "server did not announce its address" >&2; exit 1; }
+read -r _ _ URL _ <"$WORK/server.out" || { echo "bench.sh: the server did not announce its address" >&2; exit 1; }
 echo "== server: $(cat "$WORK/server.out")" >&2
 
-LOADGEN=("$ROOT/target/release/loadgen" -c "$CONNS" -d "$DURATION" --no-progress)
+OUT=${OUT:-$ROOT/bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+LOADGEN=("$ROOT/target/release/loadgen" -d "$DURATION" --no-progress --server-pid "$SERVER_PID")
 [ -n "$THREADS" ] && LOADGEN+=(-t "$THREADS")
-for scenario in plaintext json; do
+for scenario in "${SCENARIOS[@]}"; do
+  IFS='|' read -r name path conns extra <<<"$scenario"
+  conns=${conns//\$CONNS/$CONNS}
   echo
-  "${LOADGEN[@]}" "$URL/$scenario"
+  # shellcheck disable=SC2086
+  "${LOADGEN[@]}" -c "$conns" $extra --json "$OUT/$name.json" --svg "$OUT/$name.svg" "$URL$path" \
+    || { echo "bench.sh: loadgen failed on $name" >&2; exit 1; }
 done
-echo
-"${LOADGEN[@]}" --pipeline 16 "$URL/plaintext"
 
 kill -TERM "$SERVER_PID"
-wait "$SERVER_PID" || { echo "server exited with an error" >&2; exit 1; }
+wait "$SERVER_PID" || { echo "bench.sh: the server exited with an error:" >&2; cat "$WORK/server.err" >&2; exit 1; }
 SERVER_PID=""
 echo
-cat "$WORK/server.err"
+python3 "$ROOT/scripts/lib/bench_summary.py" "$OUT" "scripts/bench.sh --duration $DURATION --connections $CONNS${THREADS:+ --threads $THREADS}"
+echo
+tail -n +2 "$WORK/server.err"

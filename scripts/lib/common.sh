@@ -51,7 +51,7 @@ start_nginx() {
   local cpu=$1 template=$2 docroot=${3:-/nonexistent}
   NGINX_PORT=$(free_port)
   mkdir -p "$WORK/nginx/logs"
-  sed "s|@PORT@|$NGINX_PORT|g; s|@PREFIX@|$WORK/nginx|g; s|@ROOT@|$docroot|g" "$template" >"$WORK/nginx/nginx.conf"
+  sed "s|@PORT@|$NGINX_PORT|g; s|@PREFIX@|$WORK/nginx|g; s|@ROOT@|$docroot|g; s|@WORKERS@|${NGINX_WORKERS:-1}|g" "$template" >"$WORK/nginx/nginx.conf"
   taskset -c "$cpu" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log"
   wait_port "$NGINX_PORT"
   NGINX_PIDS="$(cat "$WORK/nginx/nginx.pid") $(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | tr '\n' ' ')"
@@ -84,4 +84,73 @@ wrk_run() {
   after=$(cpu_ticks $pids)
   python3 "$ROOT/scripts/lib/wrk_run.py" "$target" "$scenario" "$before" "$after" <"$WORK/wrk.out" >>"$WORK/runs.jsonl"
   tail -n1 "$WORK/runs.jsonl" >&2
+}
+
+# --- our server vs nginx with loadgen (compare-nginx.sh, ci-perf.sh) -------------------
+
+# name|path|connections|extra loadgen args (CONNS is the default connection count).
+SCENARIOS=(
+  "plaintext|/plaintext|\$CONNS|"
+  "json|/json|\$CONNS|"
+  "static-1KiB|/1k.bin|\$CONNS|"
+  "static-1MiB|/1m.bin|16|"
+  "plaintext-pipelined16|/plaintext|\$CONNS|--pipeline 16"
+)
+
+# The scenarios' document root: 1k.bin, 1m.bin and message.json (nginx's /json).
+make_docs() {
+  mkdir -p "$1"
+  head -c 1024 /dev/urandom >"$1/1k.bin"
+  head -c 1048576 /dev/urandom >"$1/1m.bin"
+  printf '{"message":"Hello, World!"}' >"$1/message.json"
+}
+
+# Builds, makes the document root, starts our server and nginx with WORKERS workers each,
+# pinned (with 2+ cores) to all CPUs but the last, which loadgen gets. Needs ROOT and sets
+# WORK, DOCS, SERVER_PID/PORT, NGINX_MASTER/PORT, TARGET_CPUS, GEN_CPU and a cleanup trap.
+compare_setup() {
+  local workers=$1 cpus
+  cpus=$(nproc)
+  if [ "$cpus" -ge 2 ]; then
+    GEN_CPU=$((cpus - 1))
+    TARGET_CPUS="0-$((GEN_CPU - 1 < workers - 1 ? GEN_CPU - 1 : workers - 1))"
+  else
+    GEN_CPU=0 TARGET_CPUS=0
+    echo "one CPU: targets and loadgen share it; ratios are still comparable, absolutes are not" >&2
+  fi
+  WORK=$(mktemp -d)
+  trap compare_cleanup EXIT
+  cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&2
+  DOCS="$WORK/docs"
+  make_docs "$DOCS"
+  chmod -R a+rX "$WORK"
+  start_our_server "${TARGET_CPUS%%-*}" --workers "$workers" --root "$DOCS"
+  # Re-pin to the whole target range (start_our_server takes one CPU).
+  taskset -a -p -c "$TARGET_CPUS" "$SERVER_PID" >/dev/null
+  NGINX_WORKERS=$workers start_nginx "$TARGET_CPUS" "$ROOT/scripts/nginx-compare.conf" "$DOCS"
+  NGINX_MASTER=$(cat "$WORK/nginx/nginx.pid")
+  echo "ours: pid $SERVER_PID port $SERVER_PORT; nginx: master $NGINX_MASTER port $NGINX_PORT; targets on CPU $TARGET_CPUS, loadgen on CPU $GEN_CPU" >&2
+}
+
+compare_cleanup() {
+  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
+  stop_nginx
+  rm -rf "$WORK"
+}
+
+# compare_run TARGET SCENARIO PATH CONNS EXTRA ROUND PID PORT: one loadgen run into $OUT.
+compare_run() {
+  local target=$1 name=$2 path=$3 conns=$4 extra=$5 round=$6 pid=$7 port=$8
+  conns=${conns//\$CONNS/$CONNS}
+  local base="$OUT/$name-$target-r$round"
+  # shellcheck disable=SC2086
+  if ! taskset -c "$GEN_CPU" "$ROOT/target/release/loadgen" -t1 -c"$conns" -d"$DURATION" --no-progress \
+      --server-pid "$pid" --json "$base.json" --hgrm "$base.hgrm" $extra "http://127.0.0.1:$port$path" \
+      >"$base.txt" 2>&1; then
+    echo "loadgen failed for $target $name (round $round):" >&2
+    cat "$base.txt" >&2
+    exit 1
+  fi
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(sys.argv[2], sys.argv[3], "rps %.0f" % r["rps"], "p99 %.0fus" % r["latency_us"]["p99"], "target %.2fus/req" % r["target"]["cpu_us_per_request"])' \
+    "$base.json" "$target" "$name" >&2
 }

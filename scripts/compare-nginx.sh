@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Same-settings comparison of our server with nginx, driven by loadgen.
+#
+# Generates an nginx config with our server's settings (workers, keep-alive limits, access
+# log off, sendfile + open_file_cache for files, `return` for /plaintext, a static JSON file
+# for /json), starts both on loopback with the same document root, pins the targets to the
+# first CPU(s) and loadgen to the last one (with 2+ cores), and runs each scenario as
+# interleaved rounds (ours, nginx, ours, nginx, ...). Per scenario: rps, p50, p99 and target
+# CPU-us per request (loadgen --server-pid) for both, and ours/nginx ratios with their spread.
+#
+# Usage: scripts/compare-nginx.sh [--rounds 3] [--duration 5s] [--connections 64]
+#                                 [--workers 1] [--quick] [--out DIR]
+# Writes DIR (default bench-results/compare-nginx-<UTC timestamp>/): one loadgen JSON and
+# .hgrm per run, summary.json and summary.md; the table also goes to stdout.
+# Exit: 0 done, 1 a run failed, 2 usage error or nginx missing.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
+
+ROUNDS=3 DURATION=5s CONNS=64 WORKERS=1 OUT=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --rounds) ROUNDS=${2:?}; shift 2 ;;
+    --duration) DURATION=${2:?}; shift 2 ;;
+    --connections) CONNS=${2:?}; shift 2 ;;
+    --workers) WORKERS=${2:?}; shift 2 ;;
+    --out) OUT=${2:?}; shift 2 ;;
+    --quick) ROUNDS=2 DURATION=2s; shift ;;
+    *) echo "compare-nginx.sh: unknown option '$1' (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+if ! command -v nginx >/dev/null; then
+  echo "nginx is not installed. Install it with: apt-get install -y nginx (Debian/Ubuntu)" >&2
+  exit 2
+fi
+
+compare_setup "$WORKERS"
+OUT=${OUT:-$ROOT/bench-results/compare-nginx-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+for round in $(seq 1 "$ROUNDS"); do
+  for scenario in "${SCENARIOS[@]}"; do
+    IFS='|' read -r name path conns extra <<<"$scenario"
+    compare_run ours "$name" "$path" "$conns" "$extra" "$round" "$SERVER_PID" "$SERVER_PORT"
+    compare_run nginx "$name" "$path" "$conns" "$extra" "$round" "$NGINX_MASTER" "$NGINX_PORT"
+  done
+  echo "round $round/$ROUNDS done" >&2
+done
+python3 "$ROOT/scripts/lib/compare_summary.py" "$OUT" \
+  "target CPUs $TARGET_CPUS (server --workers $WORKERS / nginx $WORKERS workers), loadgen -t1 -d$DURATION on CPU $GEN_CPU, $ROUNDS rounds interleaved ours/nginx" \
+  "scripts/compare-nginx.sh --rounds $ROUNDS --duration $DURATION --connections $CONNS --workers $WORKERS"

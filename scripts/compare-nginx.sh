@@ -11,7 +11,8 @@
 # Usage: scripts/compare-nginx.sh [--rounds 3] [--duration 5s] [--connections 64]
 #                                 [--workers 1] [--quick] [--out DIR]
 # Writes DIR (default bench-results/compare-nginx-<UTC timestamp>/): one loadgen JSON and
-# .hgrm per run, summary.json and summary.md; the table also goes to stdout.
+# .hlog per run, summary.json and summary.md (the table also goes to stdout), an SVG per
+# scenario with both latency curves, and throughput-ratio.svg (ours/nginx with spread).
 # Exit: 0 done, 1 a run failed, 2 usage error or nginx missing.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,3 +50,5 @@ done
 python3 "$ROOT/scripts/lib/compare_summary.py" "$OUT" \
   "target CPUs $TARGET_CPUS (server --workers $WORKERS / nginx $WORKERS workers), loadgen -t1 -d$DURATION on CPU $GEN_CPU, $ROUNDS rounds interleaved ours/nginx" \
   "scripts/compare-nginx.sh --rounds $ROUNDS --duration $DURATION --connections $CONNS --workers $WORKERS"
+compare_charts "$OUT"
+echo "charts: $OUT/<scenario>.svg (latency curves), $OUT/throughput-ratio.svg" >&2

@@ -126,12 +126,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let args = Args::try_parse_from(args).map_err(|e| match e.kind() {
-        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-            CliError::Info(e.render().to_string())
-        }
-        _ => CliError::Usage(one_line(&e.render().to_string())),
-    })?;
+    let args = Args::try_parse_from(args).map_err(clap_error)?;
     into_cli(args).map_err(|e| CliError::Usage(format!("error: {e}")))
 }
 
@@ -232,6 +227,16 @@ fn check_parent(flag: &'static str, path: &Path) -> Result<(), UsageError> {
             format!("directory '{}' does not exist", dir.display()),
         )),
         _ => Ok(()),
+    }
+}
+
+/// --help / --version become `Info` (stdout, exit 0); anything else a one-line usage error.
+pub(crate) fn clap_error(e: clap::Error) -> CliError {
+    match e.kind() {
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+            CliError::Info(e.render().to_string())
+        }
+        _ => CliError::Usage(one_line(&e.render().to_string())),
     }
 }
 

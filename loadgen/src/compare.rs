@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use serde_json::Value;
 
-use crate::cli::{CliError, one_line};
+use crate::cli::CliError;
 use crate::metric::{Metric, NAMES};
 
 /// Metrics compared when `--metric` is not given (plus target CPU when both runs have it).
@@ -67,12 +67,7 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     // Drop argv[0] so clap sees "compare" as the program name.
-    let args = Args::try_parse_from(args.into_iter().skip(1)).map_err(|e| match e.kind() {
-        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-            CliError::Info(e.render().to_string())
-        }
-        _ => CliError::Usage(one_line(&e.render().to_string())),
-    })?;
+    let args = Args::try_parse_from(args.into_iter().skip(1)).map_err(crate::cli::clap_error)?;
     let usage = |m: String| CliError::Usage(format!("error: {m}"));
     let base = read_report(&args.base).map_err(usage)?;
     let new = read_report(&args.new).map_err(usage)?;

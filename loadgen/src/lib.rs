@@ -15,6 +15,7 @@ mod cpu;
 pub mod intervals;
 mod limits;
 pub mod metric;
+pub mod plot;
 mod progress;
 pub mod report;
 mod request;

@@ -1,7 +1,7 @@
 //! `loadgen` binary: parse the command line, run, report, check assertions, map the
 //! outcome to an exit code (0 run completed, 1 target unreachable or report not written,
-//! 2 usage error, 3 an `--assert` failed). `loadgen compare` is dispatched before the main
-//! parser, which takes a URL as its positional argument.
+//! 2 usage error, 3 an `--assert` failed). `loadgen compare` and `loadgen plot` are dispatched before
+//! the main parser, which takes a URL as its positional argument.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -20,6 +20,15 @@ fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == "compare") {
         return compare(args);
+    }
+    if args.get(1).is_some_and(|a| a == "plot") {
+        return match loadgen::plot::run(args) {
+            Ok(path) => {
+                eprintln!("written: {}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(error) => cli_error(error),
+        };
     }
     let cli = match cli::parse(args) {
         Ok(cli) => cli,

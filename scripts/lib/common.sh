@@ -145,7 +145,7 @@ compare_run() {
   local base="$OUT/$name-$target-r$round"
   # shellcheck disable=SC2086
   if ! taskset -c "$GEN_CPU" "$ROOT/target/release/loadgen" -t1 -c"$conns" -d"$DURATION" --no-progress \
-      --server-pid "$pid" --json "$base.json" --hgrm "$base.hgrm" $extra "http://127.0.0.1:$port$path" \
+      --server-pid "$pid" --json "$base.json" --hlog "$base.hlog" $extra "http://127.0.0.1:$port$path" \
       >"$base.txt" 2>&1; then
     echo "loadgen failed for $target $name (round $round):" >&2
     cat "$base.txt" >&2
@@ -153,4 +153,18 @@ compare_run() {
   fi
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(sys.argv[2], sys.argv[3], "rps %.0f" % r["rps"], "p99 %.0fus" % r["latency_us"]["p99"], "target %.2fus/req" % r["target"]["cpu_us_per_request"])' \
     "$base.json" "$target" "$name" >&2
+}
+
+# compare_charts DIR: per scenario, both latency curves (all rounds) in DIR/<scenario>.svg, and
+# the ours/nginx throughput ratios with their spread in DIR/throughput-ratio.svg.
+compare_charts() {
+  local dir=$1 lg=$ROOT/target/release/loadgen name
+  for name in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["scenarios"]))' "$dir/summary.json"); do
+    "$lg" plot --out "$dir/$name.svg" --title "$name: latency, our server vs nginx (all rounds)" \
+      "ours=$(ls "$dir/$name"-ours-r*.hlog | paste -sd,)" "nginx=$(ls "$dir/$name"-nginx-r*.hlog | paste -sd,)" 2>/dev/null
+  done
+  # shellcheck disable=SC2046
+  "$lg" plot --bars --reference 1 --out "$dir/throughput-ratio.svg" \
+    --title "Throughput, our server / nginx (median, min-max over rounds)" --y-label "rps ratio" \
+    $(python3 "$ROOT/scripts/lib/ratio_items.py" "$dir/summary.json") 2>/dev/null
 }

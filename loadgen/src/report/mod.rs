@@ -1,6 +1,7 @@
 //! The end-of-run report: one struct holding every figure (serialised as the JSON report)
 //! plus the merged histograms, built from the threads' merged stats.
 
+pub mod bars;
 pub mod bmf;
 pub mod hgrm;
 pub mod hlog;

@@ -4,7 +4,7 @@
 #
 # Ratios, not absolutes: nginx runs on the same machine in the same minute, so a slower or
 # noisier CI machine moves both. A scenario fails when its median ratio is worse than the
-# baseline by more than a noise band: the larger of --min-band and 2x the relative spread
+# baseline by more than a noise band: the larger of --min-band and the relative spread
 # measured in this run (max-min over median), so a noisy run widens its own tolerance
 # instead of raising false alarms, while a real 20% loss on a quiet run still fails.
 #

@@ -53,15 +53,8 @@ if [ ! -x "$LOADGEN" ]; then
   cargo build --release -p loadgen --manifest-path "$ROOT/Cargo.toml" >&2
 fi
 
-WORK=$(mktemp -d)
+make_workdir
 TARGET_PIDS=""
-cleanup() {
-  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
-  [ -n "${CMD_PID:-}" ] && kill "$CMD_PID" 2>/dev/null || true
-  stop_nginx
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 start_target() {
   case $TARGET in

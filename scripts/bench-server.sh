@@ -14,25 +14,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/scripts/lib/common.sh"
 
 ROUNDS=3 DURATION=10s CONNS=100
-while [ $# -gt 0 ]; do
-  case $1 in
-    --rounds) ROUNDS=$2; shift 2 ;;
-    --duration) DURATION=$2; shift 2 ;;
-    --connections) CONNS=$2; shift 2 ;;
-    *) echo "unknown option $1 (expected --rounds N, --duration D, --connections N)" >&2; exit 2 ;;
-  esac
-done
+parse_bench_options "$@"
 require wrk wrk
 require nginx nginx
-[ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs (target on CPU 0, wrk on CPU 1)" >&2; exit 2; }
+require_two_cpus
 
-WORK=$(mktemp -d)
-cleanup() {
-  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
-  stop_nginx
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+make_workdir
 
 cargo build --release -p server --manifest-path "$ROOT/Cargo.toml" >&2
 start_our_server 0 --workers 1

@@ -5,32 +5,20 @@
 # Rig: target pinned to CPU 0, generator (wrk -t1) pinned to CPU 1, rounds interleaved
 # A B A B. Scenarios: a 1 KiB file at -c100 (CPU-us/req) and a 1 MiB file at -c16 (MB/s).
 #
-# Usage: scripts/bench-static.sh [--rounds N] [--duration 10s]
+# Usage: scripts/bench-static.sh [--rounds N] [--duration 10s] [--connections 100 (the 1 KiB scenario)]
 # Writes bench-results/static-<UTC timestamp>.{json,md}.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 
-ROUNDS=3 DURATION=10s
-while [ $# -gt 0 ]; do
-  case $1 in
-    --rounds) ROUNDS=$2; shift 2 ;;
-    --duration) DURATION=$2; shift 2 ;;
-    *) echo "unknown option $1 (expected --rounds N, --duration D)" >&2; exit 2 ;;
-  esac
-done
+ROUNDS=3 DURATION=10s CONNS=100
+parse_bench_options "$@"
 require wrk wrk
 require nginx nginx
-[ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs (target on CPU 0, wrk on CPU 1)" >&2; exit 2; }
+require_two_cpus
 
-WORK=$(mktemp -d)
-cleanup() {
-  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
-  stop_nginx
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+make_workdir
 
 DOCS="$WORK/docs"
 mkdir -p "$DOCS"
@@ -47,8 +35,8 @@ for port in "$SERVER_PORT" "$NGINX_PORT"; do
 done
 
 for round in $(seq 1 "$ROUNDS"); do
-  wrk_run ours file-1KiB-c100 "$SERVER_PID" -- -t1 -c100 -d"$DURATION" "http://127.0.0.1:$SERVER_PORT/1k.bin"
-  wrk_run nginx file-1KiB-c100 "$NGINX_PIDS" -- -t1 -c100 -d"$DURATION" "http://127.0.0.1:$NGINX_PORT/1k.bin"
+  wrk_run ours file-1KiB-c100 "$SERVER_PID" -- -t1 -c"$CONNS" -d"$DURATION" "http://127.0.0.1:$SERVER_PORT/1k.bin"
+  wrk_run nginx file-1KiB-c100 "$NGINX_PIDS" -- -t1 -c"$CONNS" -d"$DURATION" "http://127.0.0.1:$NGINX_PORT/1k.bin"
   wrk_run ours file-1MiB-c16 "$SERVER_PID" -- -t1 -c16 -d"$DURATION" "http://127.0.0.1:$SERVER_PORT/1m.bin"
   wrk_run nginx file-1MiB-c16 "$NGINX_PIDS" -- -t1 -c16 -d"$DURATION" "http://127.0.0.1:$NGINX_PORT/1m.bin"
   echo "round $round/$ROUNDS done" >&2

@@ -45,13 +45,7 @@ fi
 compare_setup 1
 OUT=${OUT:-$WORK/runs}
 mkdir -p "$OUT"
-for round in $(seq 1 "$ROUNDS"); do
-  for scenario in "${SCENARIOS[@]}"; do
-    IFS='|' read -r name path conns extra <<<"$scenario"
-    compare_run ours "$name" "$path" "$conns" "$extra" "$round" "$SERVER_PID" "$SERVER_PORT"
-    compare_run nginx "$name" "$path" "$conns" "$extra" "$round" "$NGINX_MASTER" "$NGINX_PORT"
-  done
-done
+compare_rounds
 python3 "$ROOT/scripts/lib/compare_summary.py" "$OUT" \
   "targets on CPU $TARGET_CPUS, loadgen -t1 -d$DURATION on CPU $GEN_CPU, $ROUNDS rounds" \
   "scripts/ci-perf.sh --rounds $ROUNDS --duration $DURATION" >/dev/null

@@ -39,14 +39,7 @@ fi
 compare_setup "$WORKERS"
 OUT=${OUT:-$ROOT/bench-results/compare-nginx-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
-for round in $(seq 1 "$ROUNDS"); do
-  for scenario in "${SCENARIOS[@]}"; do
-    IFS='|' read -r name path conns extra <<<"$scenario"
-    compare_run ours "$name" "$path" "$conns" "$extra" "$round" "$SERVER_PID" "$SERVER_PORT"
-    compare_run nginx "$name" "$path" "$conns" "$extra" "$round" "$NGINX_MASTER" "$NGINX_PORT"
-  done
-  echo "round $round/$ROUNDS done" >&2
-done
+compare_rounds
 python3 "$ROOT/scripts/lib/compare_summary.py" "$OUT" \
   "target CPUs $TARGET_CPUS (server --workers $WORKERS / nginx $WORKERS workers), loadgen -t1 -d$DURATION on CPU $GEN_CPU, $ROUNDS rounds interleaved ours/nginx" \
   "scripts/compare-nginx.sh --rounds $ROUNDS --duration $DURATION --connections $CONNS --workers $WORKERS"

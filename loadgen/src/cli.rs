@@ -20,7 +20,12 @@ use crate::config::{Config, UsageError};
 )]
 struct Args {
     /// Target, e.g. http://127.0.0.1:8080/plaintext (plain HTTP only)
-    url: String,
+    #[arg(required_unless_present = "targets")]
+    url: Option<String>,
+    /// A request mix instead of one URL: a file of targets (method, URL, headers, body),
+    /// sent round-robin with optional weights; the report breaks results down per target name
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "method", "headers", "body", "body_file"])]
+    targets: Option<PathBuf>,
     /// Connections to keep open, shared over the threads
     #[arg(short = 'c', long, default_value_t = 64, value_name = "N")]
     connections: usize,
@@ -131,7 +136,21 @@ where
 }
 
 fn into_cli(args: Args) -> Result<Cli, UsageError> {
-    let mut config = Config::new(args.url);
+    let targets = match &args.targets {
+        Some(path) => crate::targets::read(path).map_err(|m| UsageError::new("--targets", m))?,
+        None => Vec::new(),
+    };
+    let url = match (&args.url, targets.first()) {
+        (Some(url), _) => url.clone(),
+        (None, Some(first)) => first.url.clone(),
+        (None, None) => return Err(UsageError::new("URL", "give a URL or --targets FILE")),
+    };
+    let mut config = Config::new(url);
+    config.targets = targets;
+    config.targets_file = args
+        .targets
+        .as_ref()
+        .map_or(String::new(), |p| p.display().to_string());
     config.connections = args.connections;
     if let Some(threads) = args.threads {
         config.threads = threads;

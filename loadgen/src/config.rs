@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::target::Target;
+use crate::targets::TargetSpec;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -30,6 +31,10 @@ pub struct Config {
     pub warmup: Duration,
     /// Target processes whose CPU time (with their descendants) is measured.
     pub server_pids: Vec<u32>,
+    /// `--targets`: a request mix replacing url/method/headers/body (empty: one URL).
+    pub targets: Vec<TargetSpec>,
+    /// Where `targets` came from, for messages.
+    pub targets_file: String,
 }
 
 /// A bad setting, named by the flag that sets it.
@@ -74,6 +79,8 @@ impl Config {
             connect_timeout: Duration::from_secs(2),
             warmup: Duration::ZERO,
             server_pids: Vec::new(),
+            targets: Vec::new(),
+            targets_file: String::new(),
         }
     }
 
@@ -129,25 +136,18 @@ impl Config {
         if self.connect_timeout.is_zero() {
             return Err(UsageError::new("--connect-timeout", "must be longer than zero"));
         }
-        if self.method.is_empty() || !self.method.bytes().all(is_token_byte) {
-            return Err(UsageError::new(
-                "--method",
-                format!("'{}' is not a valid HTTP method", self.method),
-            ));
-        }
-        for (name, value) in &self.headers {
-            if name.is_empty() || !name.bytes().all(is_token_byte) {
-                return Err(UsageError::new(
-                    "--header",
-                    format!("'{name}' is not a valid header name"),
-                ));
+        check_request("--method", "--header", &self.method, &self.headers)?;
+        for t in &self.targets {
+            let at =
+                |m: String| UsageError::new("--targets", format!("{}:{}: {m}", self.targets_file, t.line));
+            let parsed = Target::parse(&t.url).map_err(at)?;
+            if (parsed.host.as_str(), parsed.port) != (target.host.as_str(), target.port) {
+                return Err(at(format!(
+                    "every target must use {}:{} (the first target's)",
+                    target.host, target.port
+                )));
             }
-            if value.bytes().any(|b| b == b'\r' || b == b'\n') {
-                return Err(UsageError::new(
-                    "--header",
-                    format!("the value of '{name}' contains a line break"),
-                ));
-            }
+            check_request("--targets", "--targets", &t.method, &t.headers).map_err(|e| at(e.message))?;
         }
         if let Some(pid) = self.server_pids.iter().find(|p| !crate::target_cpu::exists(**p)) {
             return Err(UsageError::new(
@@ -161,6 +161,23 @@ impl Config {
     /// HEAD responses carry no body whatever their headers say.
     pub fn is_head(&self) -> bool {
         self.method.eq_ignore_ascii_case("HEAD")
+    }
+
+    /// Report group names in order of first appearance, and each target's group.
+    pub fn target_groups(&self) -> (Vec<String>, Vec<u16>) {
+        let mut names: Vec<String> = Vec::new();
+        let groups = self
+            .targets
+            .iter()
+            .map(|t| match names.iter().position(|n| *n == t.name) {
+                Some(i) => i as u16,
+                None => {
+                    names.push(t.name.clone());
+                    (names.len() - 1) as u16
+                }
+            })
+            .collect();
+        (names, groups)
     }
 }
 
@@ -177,6 +194,36 @@ fn at_most(flag: &'static str, value: usize, max: usize) -> Result<(), UsageErro
             flag,
             format!("must be at most {max} (got {value})"),
         ));
+    }
+    Ok(())
+}
+
+/// A method that is a token, header names that are tokens, values without line breaks.
+fn check_request(
+    method_flag: &'static str,
+    header_flag: &'static str,
+    method: &str,
+    headers: &[(String, String)],
+) -> Result<(), UsageError> {
+    if method.is_empty() || !method.bytes().all(is_token_byte) {
+        return Err(UsageError::new(
+            method_flag,
+            format!("'{method}' is not a valid HTTP method"),
+        ));
+    }
+    for (name, value) in headers {
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            return Err(UsageError::new(
+                header_flag,
+                format!("'{name}' is not a valid header name"),
+            ));
+        }
+        if value.bytes().any(|b| b == b'\r' || b == b'\n') {
+            return Err(UsageError::new(
+                header_flag,
+                format!("the value of '{name}' contains a line break"),
+            ));
+        }
     }
     Ok(())
 }

@@ -35,6 +35,8 @@ pub struct InFlight {
     pub sent: u64,
     /// Sent after warmup: counts in the report.
     pub recorded: bool,
+    /// Which `--targets` group it belongs to (0 with a single URL).
+    pub group: u16,
 }
 
 /// How a read pass ended.
@@ -55,10 +57,10 @@ pub struct Conn {
     parser: ResponseParser,
     /// Oldest first; capacity = pipeline depth, never grows.
     pub inflight: VecDeque<InFlight>,
-    /// Bytes of queued requests not yet accepted by the socket.
-    unwritten: usize,
-    /// Offset of the next unwritten byte within one request.
-    write_off: usize,
+    /// Queued request bytes; `out[out_pos..]` is not yet accepted by the socket. Requests
+    /// are copied in (tens of bytes each), so a batch of any mix goes out in one write.
+    out: Vec<u8>,
+    out_pos: usize,
     /// A response head split across reads (rare; its capacity is kept for reuse).
     carry: Vec<u8>,
     /// Connecting: when the attempt began. Idle: when to try again.
@@ -75,8 +77,8 @@ impl Conn {
             stream: None,
             parser: ResponseParser::new(head_request),
             inflight: VecDeque::with_capacity(pipeline),
-            unwritten: 0,
-            write_off: 0,
+            out: Vec::with_capacity(256 * pipeline),
+            out_pos: 0,
             carry: Vec::new(),
             since: 0,
             backoff_ns: BACKOFF_START_NS,
@@ -131,8 +133,8 @@ impl Conn {
         self.state = State::Idle;
         self.parser.reset();
         self.carry.clear();
-        self.unwritten = 0;
-        self.write_off = 0;
+        self.out.clear();
+        self.out_pos = 0;
     }
 
     /// Schedule the next attempt after a failure, backing off while failures repeat.
@@ -146,30 +148,27 @@ impl Conn {
     }
 
     /// Add one request to the write queue (call `flush` after queueing a batch).
-    pub fn queue(&mut self, request_len: usize, request: InFlight) {
-        self.unwritten += request_len;
-        self.inflight.push_back(request);
+    pub fn queue(&mut self, request: &[u8], in_flight: InFlight) {
+        self.out.extend_from_slice(request);
+        self.inflight.push_back(in_flight);
     }
 
-    /// Write queued request bytes until done or the socket is full. `requests` holds
-    /// pipeline-depth copies of the request, so what is pending is one contiguous slice.
-    pub fn flush(&mut self, requests: &[u8], request_len: usize) -> Result<(), ErrorKind> {
+    /// Write queued request bytes until done or the socket is full.
+    pub fn flush(&mut self) -> Result<(), ErrorKind> {
         let Some(stream) = self.stream.as_mut() else {
             return Ok(());
         };
-        while self.unwritten > 0 {
-            let end = (self.write_off + self.unwritten).min(requests.len());
-            match stream.write(&requests[self.write_off..end]) {
+        while self.out_pos < self.out.len() {
+            match stream.write(&self.out[self.out_pos..]) {
                 Ok(0) => return Err(ErrorKind::Write),
-                Ok(n) => {
-                    self.unwritten -= n;
-                    self.write_off = (self.write_off + n) % request_len;
-                }
+                Ok(n) => self.out_pos += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Err(ErrorKind::Write),
             }
         }
+        self.out.clear();
+        self.out_pos = 0;
         Ok(())
     }
 

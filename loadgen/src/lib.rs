@@ -25,6 +25,7 @@ mod schedule;
 pub mod stats;
 mod target;
 pub mod target_cpu;
+pub mod targets;
 mod timer;
 mod worker;
 

@@ -1,7 +1,5 @@
-//! Request bytes, built once per run. Every request on every connection is the same byte
-//! string, so the hot path only ever writes slices of one shared buffer.
-
-use std::sync::Arc;
+//! Request bytes, built once per run (one per `--targets` target): the hot path only copies
+//! them into a connection's write buffer.
 
 use crate::target::Target;
 
@@ -35,12 +33,6 @@ pub fn build(method: &str, target: &Target, headers: &[(String, String)], body: 
     out
 }
 
-/// `copies` back-to-back copies of `request`, so a whole pipeline batch (or the tail of a
-/// partly written one) always goes out as one contiguous slice in one write.
-pub fn repeated(request: &[u8], copies: usize) -> Arc<[u8]> {
-    request.repeat(copies.max(1)).into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,10 +55,5 @@ mod tests {
             req,
             b"POST /p?q=1 HTTP/1.1\r\nHost: example\r\nContent-Length: 3\r\n\r\nabc"
         );
-    }
-
-    #[test]
-    fn repeats_for_pipelining() {
-        assert_eq!(&*repeated(b"ab", 3), b"ababab");
     }
 }

@@ -103,15 +103,17 @@ impl Prepared<'_> {
 
     pub fn run(self, options: &RunOptions) -> Result<Report, RunError> {
         let (config, threads) = (self.config, self.threads);
-        let request = request::build(&config.method, &self.target, &config.headers, &config.body);
+        let mix = Mix::of(config, &self.target);
         let start = now_ns();
         let record_from = start + config.warmup.as_nanos() as u64;
         let timeout_ns = config.timeout.as_nanos() as u64;
         let connect_timeout_ns = config.connect_timeout.as_nanos() as u64;
         let shared = Arc::new(Shared {
             addr: self.addr,
-            requests: request::repeated(&request, config.pipeline),
-            request_len: request.len(),
+            requests: mix.requests,
+            groups: mix.groups,
+            order: mix.order,
+            group_count: mix.group_count,
             pipeline: config.pipeline,
             head_request: config.is_head(),
             timeout_ns,
@@ -258,6 +260,50 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
 }
 
 const SECOND_NS: u64 = 1_000_000_000;
+
+/// What to send: each target's bytes, its report group and the weighted sending order.
+struct Mix {
+    requests: Vec<Box<[u8]>>,
+    groups: Vec<u16>,
+    order: Vec<u32>,
+    group_count: usize,
+}
+
+impl Mix {
+    fn of(config: &Config, target: &Target) -> Mix {
+        if config.targets.is_empty() {
+            let request = request::build(&config.method, target, &config.headers, &config.body);
+            return Mix {
+                requests: vec![request.into()],
+                groups: vec![0],
+                order: vec![0],
+                group_count: 0,
+            };
+        }
+        let (names, groups) = config.target_groups();
+        let requests = config
+            .targets
+            .iter()
+            .map(|t| {
+                // Validated before the run: every URL parses.
+                let parsed = Target::parse(&t.url).unwrap_or_else(|_| target.clone());
+                request::build(&t.method, &parsed, &t.headers, &t.body).into()
+            })
+            .collect();
+        let order = config
+            .targets
+            .iter()
+            .enumerate()
+            .flat_map(|(i, t)| std::iter::repeat_n(i as u32, t.weight as usize))
+            .collect();
+        Mix {
+            requests,
+            groups,
+            order,
+            group_count: names.len(),
+        }
+    }
+}
 
 /// Part `i` of `total` split over `parts` as evenly as possible.
 fn share(total: u64, parts: usize, i: usize) -> u64 {

@@ -76,6 +76,33 @@ pub struct Stats {
     pub errors: Errors,
     status: Vec<u64>,
     pub status_other: u64,
+    /// `--targets` breakdown, one per group name (empty for a single URL).
+    pub groups: Vec<GroupStats>,
+}
+
+/// Per-group figures for the `--targets` breakdown: a coarser histogram (2 significant
+/// figures) keeps hundreds of groups cheap.
+#[derive(Debug, Clone)]
+pub struct GroupStats {
+    pub latency: Histogram<u64>,
+    pub responses: u64,
+    pub errors: u64,
+}
+
+impl GroupStats {
+    fn new() -> GroupStats {
+        GroupStats {
+            latency: Histogram::new_with_bounds(1, HIGHEST_NS, 2).expect("constant bounds are valid"),
+            responses: 0,
+            errors: 0,
+        }
+    }
+
+    fn merge(&mut self, other: &GroupStats) {
+        let _ = self.latency.add(&other.latency);
+        self.responses += other.responses;
+        self.errors += other.errors;
+    }
 }
 
 impl Default for Stats {
@@ -98,6 +125,29 @@ impl Stats {
             errors: Errors::default(),
             status: vec![0; STATUS_CODES],
             status_other: 0,
+            groups: Vec::new(),
+        }
+    }
+
+    /// With `groups` per-group breakdowns (for `--targets`).
+    pub fn with_groups(groups: usize) -> Stats {
+        Stats {
+            groups: (0..groups).map(|_| GroupStats::new()).collect(),
+            ..Stats::new()
+        }
+    }
+
+    /// A response of group `group` (ignored without groups).
+    pub fn record_group_response(&mut self, group: u16, response_ns: u64) {
+        if let Some(g) = self.groups.get_mut(group as usize) {
+            g.responses += 1;
+            g.latency.saturating_record(response_ns);
+        }
+    }
+
+    pub fn record_group_errors(&mut self, group: u16, n: u64) {
+        if let Some(g) = self.groups.get_mut(group as usize) {
+            g.errors += n;
         }
     }
 
@@ -149,6 +199,12 @@ impl Stats {
             *mine += theirs;
         }
         self.status_other += other.status_other;
+        if self.groups.len() < other.groups.len() {
+            self.groups.resize_with(other.groups.len(), GroupStats::new);
+        }
+        for (mine, theirs) in self.groups.iter_mut().zip(&other.groups) {
+            mine.merge(theirs);
+        }
     }
 
     /// Hand out what was recorded since the last call and start afresh (once a second:
@@ -164,6 +220,11 @@ impl Stats {
         self.errors = Errors::default();
         self.status.fill(0);
         self.status_other = 0;
+        for g in &mut self.groups {
+            g.latency.reset();
+            g.responses = 0;
+            g.errors = 0;
+        }
         taken
     }
 }

@@ -64,6 +64,37 @@ stop_nginx() {
   fi
 }
 
+# A scratch directory in WORK, removed on exit together with any server or nginx started.
+make_workdir() {
+  WORK=$(mktemp -d)
+  trap cleanup_workdir EXIT
+}
+
+cleanup_workdir() {
+  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
+  [ -n "${CMD_PID:-}" ] && kill "$CMD_PID" 2>/dev/null || true
+  stop_nginx
+  rm -rf "$WORK"
+}
+
+# Parses the bench scripts' common options into ROUNDS, DURATION and CONNS; exits 2 on
+# anything else. usage: parse_bench_options "$@"
+parse_bench_options() {
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --rounds) ROUNDS=${2:?--rounds needs a value}; shift 2 ;;
+      --duration) DURATION=${2:?--duration needs a value}; shift 2 ;;
+      --connections) CONNS=${2:?--connections needs a value}; shift 2 ;;
+      *) echo "unknown option $1 (expected --rounds N, --duration D, --connections N)" >&2; exit 2 ;;
+    esac
+  done
+}
+
+# Both targets on CPU 0 and the generator on CPU 1 need two CPUs.
+require_two_cpus() {
+  [ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs (target on CPU 0, generator on CPU 1)" >&2; exit 2; }
+}
+
 require() {
   local tool=$1 pkg=$2
   if ! command -v "$tool" >/dev/null; then
@@ -118,8 +149,7 @@ compare_setup() {
     GEN_CPU=0 TARGET_CPUS=0
     echo "one CPU: targets and loadgen share it; ratios are still comparable, absolutes are not" >&2
   fi
-  WORK=$(mktemp -d)
-  trap compare_cleanup EXIT
+  make_workdir
   cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&2
   DOCS="$WORK/docs"
   make_docs "$DOCS"
@@ -132,10 +162,17 @@ compare_setup() {
   echo "ours: pid $SERVER_PID port $SERVER_PORT; nginx: master $NGINX_MASTER port $NGINX_PORT; targets on CPU $TARGET_CPUS, loadgen on CPU $GEN_CPU" >&2
 }
 
-compare_cleanup() {
-  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
-  stop_nginx
-  rm -rf "$WORK"
+# compare_rounds: every scenario, ours then nginx, ROUNDS times, into $OUT.
+compare_rounds() {
+  local round scenario name path conns extra
+  for round in $(seq 1 "$ROUNDS"); do
+    for scenario in "${SCENARIOS[@]}"; do
+      IFS='|' read -r name path conns extra <<<"$scenario"
+      compare_run ours "$name" "$path" "$conns" "$extra" "$round" "$SERVER_PID" "$SERVER_PORT"
+      compare_run nginx "$name" "$path" "$conns" "$extra" "$round" "$NGINX_MASTER" "$NGINX_PORT"
+    done
+    echo "round $round/$ROUNDS done" >&2
+  done
 }
 
 # compare_run TARGET SCENARIO PATH CONNS EXTRA ROUND PID PORT: one loadgen run into $OUT.

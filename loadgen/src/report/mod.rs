@@ -114,6 +114,16 @@ pub struct RunTotals {
     pub target: Option<TargetWindow>,
 }
 
+/// One `--targets` group (targets sharing a name).
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetBreakdown {
+    pub name: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub url: String,
@@ -156,6 +166,9 @@ pub struct Report {
     /// Present with `--server-pid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<TargetReport>,
+    /// `--targets`: count, errors and latency per target name, in file order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetBreakdown>,
     pub warnings: Vec<String>,
     /// Response-time histogram, nanoseconds.
     #[serde(skip)]
@@ -166,6 +179,28 @@ pub struct Report {
     /// Per-second response-time histograms (only when `RunOptions::intervals` was set).
     #[serde(skip)]
     pub intervals: Option<Intervals>,
+}
+
+fn breakdown(config: &Config, stats: &Stats) -> Vec<TargetBreakdown> {
+    let (names, _) = config.target_groups();
+    let us = |h: &Histogram<u64>, q: f64| {
+        if h.is_empty() {
+            0.0
+        } else {
+            h.value_at_quantile(q) as f64 / 1_000.0
+        }
+    };
+    names
+        .into_iter()
+        .zip(&stats.groups)
+        .map(|(name, g)| TargetBreakdown {
+            name,
+            requests: g.responses,
+            errors: g.errors,
+            p50_us: us(&g.latency, 0.5),
+            p99_us: us(&g.latency, 0.99),
+        })
+        .collect()
 }
 
 impl Report {
@@ -242,6 +277,7 @@ impl Report {
             backlog: open.then_some(totals.backlog),
             generator,
             target,
+            targets: breakdown(config, &totals.stats),
             warnings: Vec::new(),
             latency: stats.response.clone(),
             service: stats.service.clone(),

@@ -18,9 +18,13 @@ pub fn banner(config: &Config, threads: usize) -> String {
         Some(rate) => format!("open loop at {rate} req/s"),
         None => "closed loop".to_string(),
     };
+    let what = match config.targets.len() {
+        0 => config.url.clone(),
+        n => format!("{} ({n} targets)", config.targets_file),
+    };
     format!(
-        "Running {length} test @ {}\n  {threads} threads and {} connections, {mode}, pipeline {}\n",
-        config.url, config.connections, config.pipeline
+        "Running {length} test @ {what}\n  {threads} threads and {} connections, {mode}, pipeline {}\n",
+        config.connections, config.pipeline
     )
 }
 
@@ -83,6 +87,29 @@ pub fn render(report: &Report, spectrum: bool) -> String {
             codes.join(", ")
         }
     );
+    if !report.targets.is_empty() {
+        let width = report
+            .targets
+            .iter()
+            .map(|t| t.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(6);
+        let _ = writeln!(out, "  Per target:");
+        let _ = writeln!(
+            out,
+            "    {:<width$}  {:>10}  {:>8}  {:>10}  {:>10}",
+            "target", "requests", "errors", "p50", "p99"
+        );
+        for t in &report.targets {
+            let (p50, p99) = (time_us(t.p50_us), time_us(t.p99_us));
+            let _ = writeln!(
+                out,
+                "    {:<width$}  {:>10}  {:>8}  {p50:>10}  {p99:>10}",
+                t.name, t.requests, t.errors
+            );
+        }
+    }
     if let Some(other) = report.status_class.get("other") {
         let _ = writeln!(out, "  Status outside 100-599: {other}");
     }

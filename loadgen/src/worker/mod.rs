@@ -30,9 +30,14 @@ const READ_BUFFER: usize = 64 * 1024;
 /// Settings common to every thread.
 pub struct Shared {
     pub addr: SocketAddr,
-    /// `pipeline` copies of the request, back to back.
-    pub requests: Arc<[u8]>,
-    pub request_len: usize,
+    /// Request bytes per target (one target with a single URL).
+    pub requests: Vec<Box<[u8]>>,
+    /// The report group of each target.
+    pub groups: Vec<u16>,
+    /// Target indices in sending order, weights expanded; cycled round robin.
+    pub order: Vec<u32>,
+    /// Report groups (names); 0 = no per-target breakdown.
+    pub group_count: usize,
     pub pipeline: usize,
     pub head_request: bool,
     pub timeout_ns: u64,
@@ -99,6 +104,8 @@ pub struct Worker {
     /// Recorded requests still allowed (`--requests`).
     budget: Option<u64>,
     inflight: u64,
+    /// Position in `Shared::order`.
+    next_target: usize,
     sending: bool,
     stopped_at: u64,
     drain_until: u64,
@@ -126,12 +133,13 @@ impl Worker {
             poll,
             conns,
             scratch: vec![0; READ_BUFFER].into_boxed_slice(),
-            stats: Stats::new(),
+            stats: Stats::with_groups(shared.group_count),
             schedule,
             timer,
             free: VecDeque::with_capacity(plan.connections),
             budget: plan.budget,
             inflight: 0,
+            next_target: 0,
             sending: true,
             stopped_at: 0,
             drain_until: 0,
@@ -233,8 +241,7 @@ impl Worker {
                 Err(_) => self.connect_failed(i, now),
             },
             State::Open => {
-                let shared = &self.shared;
-                if let Err(kind) = self.conns[i].flush(&shared.requests, shared.request_len) {
+                if let Err(kind) = self.conns[i].flush() {
                     self.fail(i, kind, now);
                     return;
                 }
@@ -271,6 +278,7 @@ impl Worker {
                 let response_ns = at.saturating_sub(request.intended);
                 let service_ns = open_loop.then(|| at.saturating_sub(request.sent));
                 stats.record_response(status, response_ns, service_ns);
+                stats.record_group_response(request.group, response_ns);
             }
         });
         if recording {

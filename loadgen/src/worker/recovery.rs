@@ -91,6 +91,8 @@ impl Worker {
             self.inflight -= 1;
             if failed(&request) {
                 failures += u64::from(request.recorded);
+                self.stats
+                    .record_group_errors(request.group, u64::from(request.recorded));
             } else if !self.sending {
                 self.summary.incomplete += u64::from(request.recorded);
             } else {

@@ -17,12 +17,14 @@ impl Worker {
         let recorded = now >= self.shared.record_from;
         let mut queued = false;
         while self.conns[i].inflight.len() < self.shared.pipeline && self.take_budget(recorded) {
+            let target = self.pick_target();
             let request = InFlight {
                 intended: now,
                 sent: now,
                 recorded,
+                group: self.shared.groups[target],
             };
-            self.conns[i].queue(self.shared.request_len, request);
+            self.conns[i].queue(&self.shared.requests[target], request);
             self.inflight += 1;
             if recorded {
                 self.stats.record_send(None);
@@ -57,14 +59,14 @@ impl Worker {
             let Some(intended) = self.schedule.as_mut().and_then(|s| s.pop_due(now)) else {
                 return;
             };
-            self.conns[i].queue(
-                self.shared.request_len,
-                InFlight {
-                    intended,
-                    sent: now,
-                    recorded,
-                },
-            );
+            let target = self.pick_target();
+            let request = InFlight {
+                intended,
+                sent: now,
+                recorded,
+                group: self.shared.groups[target],
+            };
+            self.conns[i].queue(&self.shared.requests[target], request);
             self.inflight += 1;
             if recorded {
                 self.stats.record_send(Some(now.saturating_sub(intended)));
@@ -108,9 +110,16 @@ impl Worker {
     }
 
     pub(super) fn flush(&mut self, i: usize, now: u64) {
-        let shared = &self.shared;
-        if let Err(kind) = self.conns[i].flush(&shared.requests, shared.request_len) {
+        if let Err(kind) = self.conns[i].flush() {
             self.fail(i, kind, now);
         }
+    }
+
+    /// The next target in the weighted round-robin order.
+    fn pick_target(&mut self) -> usize {
+        let order = &self.shared.order;
+        let target = order[self.next_target] as usize;
+        self.next_target = (self.next_target + 1) % order.len();
+        target
     }
 }

@@ -7,6 +7,8 @@
 #
 # Usage: scripts/bench.sh [--quick] [--duration 5s] [--connections 64] [--threads N] [--out DIR]
 #   --quick   1 s per scenario (CI runs this)
+# With 2+ cores the server gets the first half of the CPUs (one worker each) and loadgen the
+# rest (--threads defaults to that many).
 # Exit: 0 done, 1 a step failed (the message says which), 2 usage error.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +43,18 @@ cleanup() {
 trap cleanup EXIT
 
 make_docs "$WORK/docs"
-"$ROOT/target/release/server" --listen 127.0.0.1:0 --root "$WORK/docs" >"$WORK/server.out" 2>"$WORK/server.err" &
+# Split the cores: the server's workers on the first half, loadgen's threads on the rest,
+# so neither steals the other's CPU (oversubscription shows up as scheduler-sized p99s).
+CPUS=$(nproc)
+if [ "$CPUS" -ge 2 ]; then
+  HALF=$((CPUS / 2))
+  SERVER_CPUS="0-$((HALF - 1))" GEN_CPUS="$HALF-$((CPUS - 1))"
+  WORKERS=$HALF THREADS=${THREADS:-$((CPUS - HALF))}
+else
+  SERVER_CPUS=0 GEN_CPUS=0 WORKERS=1 THREADS=${THREADS:-1}
+fi
+taskset -c "$SERVER_CPUS" "$ROOT/target/release/server" --listen 127.0.0.1:0 --workers "$WORKERS" --root "$WORK/docs" \
+  >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 for _ in $(seq 1 500); do
   [ -s "$WORK/server.out" ] && break
@@ -53,8 +66,8 @@ echo "== server: $(cat "$WORK/server.out")" >&2
 
 OUT=${OUT:-$ROOT/bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
-LOADGEN=("$ROOT/target/release/loadgen" -d "$DURATION" --no-progress --server-pid "$SERVER_PID")
-[ -n "$THREADS" ] && LOADGEN+=(-t "$THREADS")
+echo "== server on CPUs $SERVER_CPUS, loadgen ($THREADS threads) on CPUs $GEN_CPUS" >&2
+LOADGEN=(taskset -c "$GEN_CPUS" "$ROOT/target/release/loadgen" -t "$THREADS" -d "$DURATION" --no-progress --server-pid "$SERVER_PID")
 for scenario in "${SCENARIOS[@]}"; do
   IFS='|' read -r name path conns extra <<<"$scenario"
   conns=${conns//\$CONNS/$CONNS}
@@ -68,6 +81,6 @@ kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || { echo "bench.sh: the server exited with an error:" >&2; cat "$WORK/server.err" >&2; exit 1; }
 SERVER_PID=""
 echo
-python3 "$ROOT/scripts/lib/bench_summary.py" "$OUT" "scripts/bench.sh --duration $DURATION --connections $CONNS${THREADS:+ --threads $THREADS}"
+python3 "$ROOT/scripts/lib/bench_summary.py" "$OUT" "scripts/bench.sh --duration $DURATION --connections $CONNS --threads $THREADS (server on CPUs $SERVER_CPUS, loadgen on CPUs $GEN_CPUS)"
 echo
 tail -n +2 "$WORK/server.err"

@@ -8,7 +8,7 @@ import sys
 directory, command = sys.argv[1:3]
 lines = [
     f"# scripts/bench.sh\n",
-    f"Command: `{command}` (server and loadgen on the same machine, unpinned).\n",
+    f"Command: `{command}`.\n",
     "| scenario | requests | rps | p50 | p99 | p99.9 | errors | server CPU-us/req | server CPU |",
     "|---|---|---|---|---|---|---|---|---|",
 ]

@@ -81,6 +81,10 @@ kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || { echo "bench.sh: the server exited with an error:" >&2; cat "$WORK/server.err" >&2; exit 1; }
 SERVER_PID=""
 echo
-python3 "$ROOT/scripts/lib/bench_summary.py" "$OUT" "scripts/bench.sh --duration $DURATION --connections $CONNS --threads $THREADS (server on CPUs $SERVER_CPUS, loadgen on CPUs $GEN_CPUS)"
+if command -v python3 >/dev/null; then
+  python3 "$ROOT/scripts/lib/bench_summary.py" "$OUT" "scripts/bench.sh --duration $DURATION --connections $CONNS --threads $THREADS (server on CPUs $SERVER_CPUS, loadgen on CPUs $GEN_CPUS)"
+else
+  echo "python3 not found: summary table skipped; the reports are in $OUT/" >&2
+fi
 echo
 tail -n +2 "$WORK/server.err"

@@ -21,9 +21,7 @@ require_two_cpus
 make_workdir
 
 DOCS="$WORK/docs"
-mkdir -p "$DOCS"
-head -c 1024 /dev/urandom >"$DOCS/1k.bin"
-head -c 1048576 /dev/urandom >"$DOCS/1m.bin"
+make_docs "$DOCS"
 chmod -R a+rX "$WORK"
 
 cargo build --release -p server --manifest-path "$ROOT/Cargo.toml" >&2

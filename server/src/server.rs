@@ -50,11 +50,11 @@ pub fn start(cfg: Config) -> io::Result<ServerHandle> {
         handle.wakers.push(Arc::new(Waker::new(poll.registry(), WAKER)?));
         polls.push(poll);
     }
-    let mut apis = start_database(&cfg, &handle.wakers, &mut handle.database)?;
+    let mut apis = start_database(&cfg, &handle.wakers, &mut handle.database)?.map(Vec::into_iter);
     for (i, (listener, poll)) in listeners.into_iter().zip(polls).enumerate() {
         let counters = Arc::new(WorkerCounters::default());
         handle.counters.push(counters.clone());
-        let api = apis.as_mut().map(|a| a.remove(0));
+        let api = apis.as_mut().and_then(Iterator::next);
         let worker = Worker::new(
             poll,
             listener,

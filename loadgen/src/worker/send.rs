@@ -17,18 +17,7 @@ impl Worker {
         let recorded = now >= self.shared.record_from;
         let mut queued = false;
         while self.conns[i].inflight.len() < self.shared.pipeline && self.take_budget(recorded) {
-            let target = self.pick_target();
-            let request = InFlight {
-                intended: now,
-                sent: now,
-                recorded,
-                group: self.shared.groups[target],
-            };
-            self.conns[i].queue(&self.shared.requests[target], request);
-            self.inflight += 1;
-            if recorded {
-                self.stats.record_send(None);
-            }
+            self.queue_next(i, now, now, recorded);
             queued = true;
         }
         if queued {
@@ -59,18 +48,7 @@ impl Worker {
             let Some(intended) = self.schedule.as_mut().and_then(|s| s.pop_due(now)) else {
                 return;
             };
-            let target = self.pick_target();
-            let request = InFlight {
-                intended,
-                sent: now,
-                recorded,
-                group: self.shared.groups[target],
-            };
-            self.conns[i].queue(&self.shared.requests[target], request);
-            self.inflight += 1;
-            if recorded {
-                self.stats.record_send(Some(now.saturating_sub(intended)));
-            }
+            self.queue_next(i, intended, now, recorded);
             // Rotate so consecutive requests spread over connections.
             self.free.pop_front();
             self.conns[i].listed_free = false;
@@ -112,6 +90,27 @@ impl Worker {
     pub(super) fn flush(&mut self, i: usize, now: u64) {
         if let Err(kind) = self.conns[i].flush() {
             self.fail(i, kind, now);
+        }
+    }
+
+    /// Queue the next target's request on connection `i` (written by the next `flush`).
+    fn queue_next(&mut self, i: usize, intended: u64, now: u64, recorded: bool) {
+        let target = self.pick_target();
+        let group = self.shared.groups[target];
+        self.conns[i].queue(
+            &self.shared.requests[target],
+            InFlight {
+                intended,
+                sent: now,
+                recorded,
+                group,
+            },
+        );
+        self.inflight += 1;
+        if recorded {
+            // Send lag only means something against an open-loop schedule.
+            let lag = self.schedule.is_some().then(|| now.saturating_sub(intended));
+            self.stats.record_send(lag);
         }
     }
 

@@ -8,7 +8,8 @@
 #
 # Usage: scripts/bench-likes.sh [--users 1000] [--posts 20] [--duration 10s]
 #                               [--connections 64] [--rate RPS] [--no-group-commit]
-# Writes bench-results/likes-mix-<UTC timestamp>.json (loadgen's report) and prints it.
+# Writes bench-results/likes-mix-<UTC timestamp>.json (loadgen's report) and .md (command,
+# rig and the text report) and prints the report.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
@@ -64,5 +65,17 @@ mkdir -p "$ROOT/bench-results"
 OUT="$ROOT/bench-results/likes-mix-$(date -u +%Y%m%dT%H%M%SZ).json"
 ARGS=(-t1 -c"$CONNS" -d"$DURATION" --no-progress --targets "$TARGETS" --server-pid "$SERVER_PID" --json "$OUT")
 [ -n "$RATE" ] && ARGS+=(-R "$RATE")
-taskset -c "$GEN_CPU" "$ROOT/target/release/loadgen" "${ARGS[@]}"
-echo "written: $OUT" >&2
+taskset -c "$GEN_CPU" "$ROOT/target/release/loadgen" "${ARGS[@]}" | tee "${OUT%.json}.txt"
+{
+  echo "# Like API request mix"
+  echo
+  echo "Command: \`scripts/bench-likes.sh --users $USERS --posts $POSTS --duration $DURATION --connections $CONNS${RATE:+ --rate $RATE} ${SERVER_FLAGS[*]}\`"
+  echo
+  echo "Rig: server --workers 1 pinned to CPU $SERVER_CPU (fresh SQLite database, WAL, synchronous=FULL), loadgen -t1 -c$CONNS pinned to CPU $GEN_CPU; every user likes a post, later unlikes it, and a quarter of them read in between."
+  echo
+  echo '```'
+  cat "${OUT%.json}.txt"
+  echo '```'
+} >"${OUT%.json}.md"
+rm -f "${OUT%.json}.txt"
+echo "written: $OUT ${OUT%.json}.md" >&2

@@ -100,6 +100,9 @@ pub struct Conn {
     peer_closed: bool,
     /// The peer's FIN was reported; a short read no longer proves the socket is drained.
     hup_seen: bool,
+    /// The last read drained the socket and no readiness event came since: resuming after a
+    /// database reply need not try another read (it would only return EAGAIN).
+    drained: bool,
     served_any: bool,
     pub deadline: Instant,
     /// The deadline of this connection's live timer entry, if it has one.
@@ -132,6 +135,7 @@ impl Conn {
             lingering: false,
             peer_closed: false,
             hup_seen: false,
+            drained: false,
             served_any: false,
             deadline: now + cfg.header_timeout,
             armed_at: None,
@@ -142,6 +146,13 @@ impl Conn {
     /// Handles a readiness event (or a resumption): read, answer, write.
     pub fn on_ready(&mut self, ctx: &mut Ctx<'_>, hup: bool) -> Verdict {
         self.hup_seen |= hup;
+        self.drained = false;
+        self.resume(ctx)
+    }
+
+    /// Goes on after a state change without a new event: answer, write, and read only if the
+    /// socket may still hold data.
+    fn resume(&mut self, ctx: &mut Ctx<'_>) -> Verdict {
         let progressed = self.drive(ctx);
         let verdict = match progressed {
             Ok(v) => v,
@@ -182,11 +193,11 @@ impl Conn {
         if persistence == Persistence::Close {
             self.after_flush = AfterFlush::Close;
         }
-        self.on_ready(ctx, false)
+        self.resume(ctx)
     }
 
     fn drive(&mut self, ctx: &mut Ctx<'_>) -> io::Result<Verdict> {
-        let mut may_read = true;
+        let mut may_read = !self.drained || self.hup_seen;
         loop {
             self.process(ctx);
             let pending = (self.wbuf.len() - self.wpos) as u64;
@@ -211,8 +222,14 @@ impl Conn {
             }
             match self.fill(ctx)? {
                 // A short read drained the socket: the next data brings a new edge.
-                Fill::Data { short } => may_read = !short || self.hup_seen,
-                Fill::WouldBlock => return Ok(Verdict::Keep),
+                Fill::Data { short } => {
+                    self.drained = short;
+                    may_read = !short || self.hup_seen;
+                }
+                Fill::WouldBlock => {
+                    self.drained = true;
+                    return Ok(Verdict::Keep);
+                }
                 Fill::Eof => {
                     self.peer_closed = true;
                     // Complete requests still get answered; a partial one is abandoned.

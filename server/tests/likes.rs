@@ -157,7 +157,13 @@ fn every_bad_token_gets_401_and_writes_nothing() {
         }
     }
     assert_eq!(like_count(&mut c, post), 0);
-    // Nothing reached the database either: no second post, no like rows.
+    // A bad token on a read is refused too, rather than silently ignored.
+    let (status, _) = call(&mut c, "GET", &format!("/api/posts/{post}"), Some(&expired), "");
+    assert_eq!(status, 401);
+    // Nothing reached the database either: no second post, no like rows. (The server holds
+    // the file exclusively while it runs, so look after it stopped.)
+    server.shutdown();
+    server.join().unwrap();
     let db = rusqlite::Connection::open(dir.path().join("likes.sqlite3")).unwrap();
     let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
     assert_eq!(
@@ -167,9 +173,6 @@ fn every_bad_token_gets_401_and_writes_nothing() {
         ),
         (1, 0)
     );
-    // A bad token on a read is refused too, rather than silently ignored.
-    let (status, _) = call(&mut c, "GET", &format!("/api/posts/{post}"), Some(&expired), "");
-    assert_eq!(status, 401);
 }
 
 #[test]
@@ -433,4 +436,27 @@ fn the_token_command_mints_tokens_the_server_accepts() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_second_server_on_the_same_data_dir_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(api_config(dir.path()));
+    let err = match server::start(api_config(dir.path())) {
+        Ok(_) => panic!("a second server started on a database in use"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("is in use by another process"),
+        "unexpected error: {err}"
+    );
+    // The first one is unaffected, and once it stops the directory can be used again.
+    let mut c = Client::connect(server.addr());
+    create_post(&mut c, "still here");
+    drop(c);
+    server.shutdown();
+    server.join().unwrap();
+    let again = start(api_config(dir.path()));
+    let mut c = Client::connect(again.addr());
+    assert_eq!(like_count(&mut c, 1), 0);
 }

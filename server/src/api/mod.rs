@@ -10,6 +10,7 @@
 //! answered from the committed snapshot in memory.
 
 pub mod auth;
+mod batch;
 pub mod snapshot;
 pub mod store;
 

@@ -82,6 +82,11 @@ fn weights_and_names_give_an_exact_per_target_breakdown() {
         .map(|t| (t.name.as_str(), t.requests, t.errors))
         .collect();
     assert_eq!(got, vec![("plain", 300, 0), ("echo", 100, 0)]);
+    // The report names the mix, not its first target.
+    assert_eq!(
+        (report.method.as_str(), report.url.as_str()),
+        ("MIX", path.to_str().unwrap())
+    );
     assert!(
         report
             .targets

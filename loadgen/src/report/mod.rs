@@ -248,9 +248,16 @@ impl Report {
                 },
             }
         });
+        // A mix has no one URL or method: name the file, so a reader never takes the
+        // first target for the whole run.
+        let (url, method) = if config.targets.is_empty() {
+            (config.url.clone(), config.method.clone())
+        } else {
+            (config.targets_file.clone(), "MIX".to_string())
+        };
         let mut report = Report {
-            url: config.url.clone(),
-            method: config.method.clone(),
+            url,
+            method,
             mode: if open { "open" } else { "closed" },
             threads: totals.threads,
             connections: config.connections,

@@ -1,53 +1,44 @@
 #!/usr/bin/env bash
-# Like API benchmark: likes per second with group commit vs one transaction per like, and
-# the CPU cost of GET /api/posts/{id} next to GET /json.
+# Like API benchmark: likes per second with group commit vs one transaction per like, at each
+# connection count, and the CPU cost of GET /api/posts/{id} next to GET /json.
 #
-# Rig: server --workers 1 pinned to CPU 0 (fresh database per run), wrk -t1 pinned to CPU 1,
-# rounds interleaved A B A B. Every like request changes a row: a Lua script walks
-# (user, post) pairs, liking on even passes and unliking on odd ones, so no request is a
-# no-op and every one needs a commit.
+# Rig: server --workers 1 pinned to CPU 0 (fresh database per likes run), loadgen -t1 pinned to
+# CPU 1, rounds interleaved (group commit, then one transaction per like, per connection
+# count). The likes come from a loadgen targets file: every (user, post) pair is liked in one
+# pass and unliked in the next, and a like and its unlike are USERS*POSTS requests apart, so
+# no request is a no-op and every one needs a commit.
 #
-# Usage: scripts/bench-group-commit.sh [--rounds N] [--duration 5s] [--connections 64]
+# Usage: scripts/bench-group-commit.sh [--rounds N] [--duration 5s] [--connections "64 256"]
 # Writes bench-results/likes-<UTC timestamp>.{json,md}.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 
-ROUNDS=3 DURATION=5s CONNS=64 USERS=200 POSTS=50
+ROUNDS=3 DURATION=5s CONNS="64 256" USERS=200 POSTS=50
 parse_bench_options "$@"
-require wrk wrk
 require curl curl
 require_two_cpus
 
 make_workdir
-
-cargo build --release -p server --manifest-path "$ROOT/Cargo.toml" >&2
+cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&2
 BIN=$ROOT/target/release/server
 head -c 32 /dev/urandom | base64 >"$WORK/secret"
 
-
-# Tokens for USERS users, as a Lua table.
-{
-  echo "tokens = {"
-  for u in $(seq 1 "$USERS"); do
-    echo "  \"$("$BIN" token --user "$u" --auth-secret-file "$WORK/secret")\","
+# The targets, with @BASE@ for the server's address (a new port per start).
+for u in $(seq 1 "$USERS"); do
+  echo "$u $("$BIN" token --user "$u" --auth-secret-file "$WORK/secret")"
+done >"$WORK/tokens"
+for verb in POST DELETE; do
+  for p in $(seq 1 "$POSTS"); do
+    while read -r _ token; do
+      printf '%s @BASE@/api/posts/%d/like\nAuthorization: Bearer %s\n\n' "$verb" "$p" "$token"
+    done <"$WORK/tokens"
   done
-  echo "}"
-  cat <<LUA
-users, posts, i = $USERS, $POSTS, 0
-request = function()
-  local pair = i % (users * posts)
-  local pass = math.floor(i / (users * posts))
-  local user, post = pair % users, math.floor(pair / users) + 1
-  i = i + 1
-  local method = (pass % 2 == 0) and "POST" or "DELETE"
-  return wrk.format(method, "/api/posts/" .. post .. "/like", { ["Authorization"] = "Bearer " .. tokens[user + 1] })
-end
-LUA
-} >"$WORK/likes.lua"
+done >"$WORK/likes.template"
 
-# start_api MODE-FLAGS...: a fresh server and database with POSTS posts.
+# start_api [SERVER FLAGS...]: a fresh server and database with POSTS posts; writes the
+# targets file for its port.
 start_api() {
   stop_api
   rm -rf "$WORK/data"
@@ -58,6 +49,7 @@ start_api() {
     curl -sf -X POST -H "Authorization: Bearer $token" -d '{"title":"bench"}' \
       "http://127.0.0.1:$SERVER_PORT/api/posts" >/dev/null
   done
+  sed "s|@BASE@|http://127.0.0.1:$SERVER_PORT|" "$WORK/likes.template" >"$WORK/likes.txt"
 }
 stop_api() {
   if [ -n "${SERVER_PID:-}" ]; then
@@ -67,63 +59,43 @@ stop_api() {
   fi
 }
 
+# run MODE SCENARIO CONNS LOADGEN-ARGS...: one loadgen run on CPU 1, a JSON line in runs.jsonl.
+run() {
+  local mode=$1 scenario=$2 conns=$3; shift 3
+  local out="$WORK/run.json"
+  taskset -c 1 "$ROOT/target/release/loadgen" -t1 -c"$conns" -d"$DURATION" --no-progress \
+    --server-pid "$SERVER_PID" --json "$out" "$@" >/dev/null
+  python3 - "$out" "$mode" "$scenario" "$conns" >>"$WORK/runs.jsonl" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = sum(n for code, n in r["status"].items() if code.startswith("2"))
+print(json.dumps({
+    "mode": sys.argv[2], "scenario": sys.argv[3], "connections": int(sys.argv[4]),
+    "requests": r["requests"], "rps": r["rps"], "p50_us": r["latency_us"]["p50"],
+    "p99_us": r["latency_us"]["p99"], "cpu_us_per_req": r["target"]["cpu_us_per_request"],
+    "errors": r["errors"]["total"], "non2xx": r["requests"] - ok,
+}))
+PY
+  tail -n1 "$WORK/runs.jsonl" >&2
+}
+
+FIRST_CONNS=${CONNS%% *}
 for round in $(seq 1 "$ROUNDS"); do
+  for c in $CONNS; do
+    start_api
+    run group-commit likes "$c" --targets "$WORK/likes.txt"
+    start_api --no-group-commit
+    run per-request likes "$c" --targets "$WORK/likes.txt"
+  done
   start_api
-  wrk_run group-commit likes "$SERVER_PID" -- -t1 -c"$CONNS" -d"$DURATION" -s "$WORK/likes.lua" "http://127.0.0.1:$SERVER_PORT/"
-  wrk_run group-commit get-post "$SERVER_PID" -- -t1 -c"$CONNS" -d"$DURATION" "http://127.0.0.1:$SERVER_PORT/api/posts/7"
-  wrk_run group-commit json "$SERVER_PID" -- -t1 -c"$CONNS" -d"$DURATION" "http://127.0.0.1:$SERVER_PORT/json"
-  start_api --no-group-commit
-  wrk_run per-request likes "$SERVER_PID" -- -t1 -c"$CONNS" -d"$DURATION" -s "$WORK/likes.lua" "http://127.0.0.1:$SERVER_PORT/"
+  run group-commit get-post "$FIRST_CONNS" "http://127.0.0.1:$SERVER_PORT/api/posts/7"
+  run group-commit json "$FIRST_CONNS" "http://127.0.0.1:$SERVER_PORT/json"
   echo "round $round/$ROUNDS done" >&2
 done
 stop_api
 
 mkdir -p "$ROOT/bench-results"
 OUT="$ROOT/bench-results/likes-$(date -u +%Y%m%dT%H%M%SZ)"
-python3 - "$WORK/runs.jsonl" "$OUT" "$ROUNDS" "$DURATION" "$CONNS" <<'PY'
-import json, statistics, sys
-runs = [json.loads(l) for l in open(sys.argv[1])]
-out, rounds, duration, conns = sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-pick = lambda t, s: [r for r in runs if r["target"] == t and r["scenario"] == s]
-med = statistics.median
-group, single = pick("group-commit", "likes"), pick("per-request", "likes")
-getp, js = pick("group-commit", "get-post"), pick("group-commit", "json")
-ratio = [a["rps"] / b["rps"] for a, b in zip(group, single)]
-cpu = [a["cpu_us_per_req"] / b["cpu_us_per_req"] for a, b in zip(getp, js)]
-summary = {
-    "command": f"scripts/bench-group-commit.sh --rounds {rounds} --duration {duration} --connections {conns}",
-    "rig": f"server --workers 1 pinned to CPU 0, fresh SQLite database per run (WAL, synchronous=FULL); wrk -t1 -c{conns} -d{duration} pinned to CPU 1; {rounds} rounds interleaved",
-    "likes_per_s_group_commit": med(r["rps"] for r in group),
-    "likes_per_s_per_request": med(r["rps"] for r in single),
-    "group_over_per_request": {"median": med(ratio), "min": min(ratio), "max": max(ratio)},
-    "get_post_cpu_us_per_req": med(r["cpu_us_per_req"] for r in getp),
-    "json_cpu_us_per_req": med(r["cpu_us_per_req"] for r in js),
-    "get_post_over_json_cpu": {"median": med(cpu), "min": min(cpu), "max": max(cpu)},
-    "errors": sum(r["errors"] + r["non2xx"] for r in runs),
-    "runs": runs,
-}
-json.dump(summary, open(out + ".json", "w"), indent=2)
-g, c = summary["group_over_per_request"], summary["get_post_over_json_cpu"]
-md = f"""# Like API: group commit and read cost
-
-Rig: {summary['rig']}.
-
-Command: `{summary['command']}`
-
-| measure | value |
-|---|---|
-| likes/s, group commit (median) | {summary['likes_per_s_group_commit']:.0f} |
-| likes/s, one transaction per like (median) | {summary['likes_per_s_per_request']:.0f} |
-| group / per-request | **{g['median']:.1f}x** ({g['min']:.1f}-{g['max']:.1f}) |
-| GET /api/posts/{{id}} CPU-us/req | {summary['get_post_cpu_us_per_req']:.2f} |
-| GET /json CPU-us/req | {summary['json_cpu_us_per_req']:.2f} |
-| GET post / GET json CPU | **{c['median']:.2f}x** ({c['min']:.2f}-{c['max']:.2f}) |
-| errors + non-2xx over all runs | {summary['errors']} |
-
-Every like request changes a row (like on even passes over the (user, post) pairs, unlike on
-odd ones), so each needs a commit; with `synchronous=FULL` each commit fsyncs the WAL.
-"""
-open(out + ".md", "w").write(md)
-print(md)
-print(f"written: {out}.json {out}.md")
-PY
+python3 "$ROOT/scripts/lib/group_commit_summary.py" "$WORK/runs.jsonl" "$OUT" \
+  "scripts/bench-group-commit.sh --rounds $ROUNDS --duration $DURATION --connections \"$CONNS\"" \
+  "server --workers 1 pinned to CPU 0, fresh SQLite database per likes run (WAL, synchronous=FULL); loadgen -t1 -d$DURATION pinned to CPU 1; $ROUNDS rounds interleaved; $USERS users x $POSTS posts"

@@ -335,6 +335,44 @@ fn a_slow_database_does_not_delay_plaintext_on_the_same_worker() {
 }
 
 #[test]
+fn a_full_read_buffer_behind_a_pending_write_waits_for_its_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Config {
+        db_delay: Duration::from_millis(300),
+        max_body_bytes: 1024,
+        ..api_config(dir.path())
+    };
+    let limit = cfg.max_read_buffer();
+    let server = start(cfg);
+    let mut c = Client::connect(server.addr());
+    let post = create_post(&mut c, "p");
+    // A like, then more pipelined requests than the read buffer may hold, all at once.
+    let n = limit / GET_PLAINTEXT.len() + 500;
+    let mut burst = format!(
+        "POST /api/posts/{post}/like HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {}\r\n\r\n",
+        token(2)
+    )
+    .into_bytes();
+    burst.extend(GET_PLAINTEXT.repeat(n));
+    c.send(&burst);
+    let like = c.read_response();
+    assert_eq!(
+        (like.status, like.body_text()),
+        (200, r#"{"post_id":1,"like_count":1,"liked_by_me":true}"#)
+    );
+    for i in 0..n {
+        let r = c
+            .try_read_response(false)
+            .unwrap_or_else(|e| panic!("response {i} of {n}: {e}"));
+        assert_eq!(
+            (r.status, r.body.as_slice()),
+            (200, &b"Hello, World!"[..]),
+            "response {i}"
+        );
+    }
+}
+
+#[test]
 fn acknowledged_likes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("key");

@@ -74,6 +74,55 @@ fn a_client_pipelining_100k_requests_without_reading_stays_bounded_and_loses_not
     });
 }
 
+/// A big body grows the connection's read buffer (it is kept up to 64 KiB), so a burst
+/// that follows is read in one or two reads and its responses pile up past the write limit.
+fn grow_read_buffer(c: &mut Client) {
+    let body = vec![b'x'; 40_000];
+    let head = format!(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut echo = head.into_bytes();
+    echo.extend_from_slice(&body);
+    assert_eq!(c.request(&echo).body.len(), body.len());
+}
+
+/// Sends a burst whose responses pass the write limit while the client keeps reading
+/// (after shutting down its side, with `half_close`): every request left in the read buffer
+/// once the socket is drained must still be answered, and with `half_close` the server then
+/// closes.
+fn burst_is_answered_in_full(half_close: bool) {
+    let server = start_default();
+    let mut c = Client::connect(server.addr());
+    c.stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    grow_read_buffer(&mut c);
+    let n = 3 * server::WRITE_LIMIT / 100;
+    c.send(&GET_PLAINTEXT.repeat(n));
+    if half_close {
+        c.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    for i in 0..n {
+        let r = c
+            .try_read_response(false)
+            .unwrap_or_else(|e| panic!("response {i} of {n}: {e}"));
+        assert_eq!(r.body, b"Hello, World!", "response {i}");
+    }
+    if half_close {
+        assert!(c.is_closed());
+    }
+    assert_eq!(server.stats().requests, n as u64 + 1);
+}
+
+#[test]
+fn a_pipelined_burst_larger_than_the_write_limit_is_answered_in_full() {
+    burst_is_answered_in_full(false);
+}
+
+#[test]
+fn a_burst_followed_by_a_half_close_is_answered_in_full_then_closed() {
+    burst_is_answered_in_full(true);
+}
+
 #[test]
 fn past_max_conns_new_connections_wait_in_the_backlog() {
     let server = start(Config {

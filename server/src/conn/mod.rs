@@ -199,7 +199,7 @@ impl Conn {
     fn drive(&mut self, ctx: &mut Ctx<'_>) -> io::Result<Verdict> {
         let mut may_read = !self.drained || self.hup_seen;
         loop {
-            self.process(ctx);
+            let backlog = self.process(ctx);
             let pending = (self.wbuf.len() - self.wpos) as u64;
             ctx.stats.peak_conn_write_pending.raise_to(pending);
             if !self.flush(ctx)? {
@@ -213,6 +213,10 @@ impl Conn {
             }
             if self.lingering {
                 return self.discard_input(ctx);
+            }
+            // Requests held back by the output just written need no new event.
+            if backlog && !may_read {
+                continue;
             }
             if self.peer_closed || (ctx.draining && self.is_idle()) {
                 return Ok(Verdict::Close);
@@ -230,12 +234,15 @@ impl Conn {
                     self.drained = true;
                     return Ok(Verdict::Keep);
                 }
+                // Complete requests still get answered, then the connection closes; a
+                // partial one is abandoned.
                 Fill::Eof => {
                     self.peer_closed = true;
-                    // Complete requests still get answered; a partial one is abandoned.
-                    self.process(ctx);
-                    self.after_flush = AfterFlush::Close;
+                    may_read = false;
                 }
+                // Behind a request that waits for the database nothing is parsed, so a full
+                // buffer is pipelined requests, not an oversized one: read on after the reply.
+                Fill::Full if self.awaiting.is_some() => return Ok(Verdict::Keep),
                 Fill::Full => {
                     self.process(ctx);
                     if self.rend == self.rbuf.len() && self.rstart == 0 {

@@ -49,8 +49,9 @@ enum Step {
 }
 
 impl Conn {
-    /// Answers every complete request in the read buffer, stopping at backpressure.
-    pub(super) fn process(&mut self, ctx: &mut Ctx<'_>) {
+    /// Answers every complete request in the read buffer, stopping at backpressure. True when
+    /// it stopped for pending output with input left: once that is written, call it again.
+    pub(super) fn process(&mut self, ctx: &mut Ctx<'_>) -> bool {
         while self.after_flush == AfterFlush::KeepOpen
             && self.rstart < self.rend
             && self.wbuf.len() - self.wpos < WRITE_LIMIT
@@ -146,7 +147,7 @@ impl Conn {
                         self.after_flush = AfterFlush::Close;
                     }
                 }
-                Step::Wait => break,
+                Step::Wait => return false,
                 Step::StartChunked { head_len } => {
                     let cur = Cursor {
                         out: head_len,
@@ -160,10 +161,14 @@ impl Conn {
                 }
                 Step::Fail(e) => {
                     self.fail(ctx, e);
-                    break;
+                    return false;
                 }
             }
         }
+        self.after_flush == AfterFlush::KeepOpen
+            && self.rstart < self.rend
+            && self.awaiting.is_none()
+            && (self.wbuf.len() - self.wpos >= WRITE_LIMIT || self.file_out.is_some())
     }
 
     /// Answers with the error's status and closes once it is written.

@@ -79,9 +79,15 @@ impl Overlay<'_> {
     }
 }
 
-/// Applies every job in one transaction and commits; if anything fails, the transaction is
-/// rolled back and every job gets a 500, so no answer claims what is not on disk.
-pub fn commit(db: &mut Statements<'_>, committed: &Snapshot, jobs: &[Job], delay: Duration) -> Vec<Outcome> {
+/// Applies every job in one transaction and commits. On any error the transaction is rolled
+/// back and nothing of the batch stays: the caller answers every job 500, so no answer
+/// claims what is not on disk.
+pub fn commit(
+    db: &mut Statements<'_>,
+    committed: &Snapshot,
+    jobs: &[Job],
+    delay: Duration,
+) -> rusqlite::Result<Vec<Outcome>> {
     let mut overlay = Overlay {
         committed,
         counts: HashMap::new(),
@@ -104,20 +110,21 @@ pub fn commit(db: &mut Statements<'_>, committed: &Snapshot, jobs: &[Job], delay
         db.commit.execute([])?;
         Ok(outcomes)
     })();
-    attempt.unwrap_or_else(|e| {
+    if attempt.is_err() {
         // Fails harmlessly when no transaction is open (BEGIN itself failed).
         let _ = db.rollback.execute([]);
-        eprintln!(
-            "server: database error, {} requests answered 500: {e}",
-            jobs.len()
-        );
-        let body = json(&ErrorBody {
-            error: "database error",
-        });
-        jobs.iter()
-            .map(|_| ((status::INTERNAL_SERVER_ERROR, body.clone()), None))
-            .collect()
-    })
+    }
+    attempt
+}
+
+/// What every job of a failed batch is answered.
+pub fn failed(jobs: &[Job]) -> Vec<Outcome> {
+    let body = json(&ErrorBody {
+        error: "database error",
+    });
+    jobs.iter()
+        .map(|_| ((status::INTERNAL_SERVER_ERROR, body.clone()), None))
+        .collect()
 }
 
 fn apply(db: &mut Statements<'_>, overlay: &mut Overlay<'_>, op: &Op) -> rusqlite::Result<Outcome> {
@@ -234,7 +241,7 @@ mod tests {
         let mut snapshot = store::load(db).unwrap();
         let mut statements = Statements::prepare(db).unwrap();
         let create = job(Op::CreatePost { title: "t".into() });
-        let created = commit(&mut statements, &snapshot, &[create], Duration::ZERO);
+        let created = commit(&mut statements, &snapshot, &[create], Duration::ZERO).unwrap();
         snapshot.apply(created[0].1.clone().unwrap());
         snapshot
     }
@@ -259,7 +266,7 @@ mod tests {
             unlike(1),
             job(Op::Like { user: 1, post: 99 }),
         ];
-        let outcomes = commit(&mut statements, &snapshot, &batch, Duration::ZERO);
+        let outcomes = commit(&mut statements, &snapshot, &batch, Duration::ZERO).unwrap();
         let answers: Vec<(u16, String)> = outcomes
             .iter()
             .map(|((status, body), _)| (status.code, String::from_utf8(body.clone()).unwrap()))
@@ -295,10 +302,10 @@ mod tests {
         assert!(reloaded.liked(2, 1) && !reloaded.liked(1, 1));
     }
 
-    /// If any statement fails the whole batch is rolled back and every job answered 500:
-    /// nothing is acknowledged that is not on disk, and nothing half-applied stays.
+    /// If any statement fails the whole batch is rolled back: nothing half-applied stays,
+    /// and a snapshot reloaded from the database (what the thread does then) works again.
     #[test]
-    fn a_failed_batch_writes_nothing_and_answers_500() {
+    fn a_failed_batch_writes_nothing_and_a_reloaded_snapshot_heals() {
         let db = Connection::open_in_memory().unwrap();
         let mut snapshot = one_post(&db);
         let mut statements = Statements::prepare(&db).unwrap();
@@ -308,21 +315,19 @@ mod tests {
             job(Op::Like { user: 7, post: 1 }),
             job(Op::Unlike { user: 5, post: 1 }),
         ];
-        let outcomes = commit(&mut statements, &snapshot, &batch, Duration::ZERO);
+        assert!(commit(&mut statements, &snapshot, &batch, Duration::ZERO).is_err());
+        assert_eq!(counts(&db), (0, vec![]));
+        let answers = failed(&batch);
         assert!(
-            outcomes
+            answers
                 .iter()
                 .all(|((s, _), change)| s.code == 500 && change.is_none())
         );
-        assert_eq!(counts(&db), (0, vec![]));
-        // The connection is usable again afterwards.
-        let ok = commit(
-            &mut statements,
-            &snapshot,
-            &[job(Op::Like { user: 7, post: 1 })],
-            Duration::ZERO,
-        );
-        assert_eq!(ok[0].0.0.code, 200);
+
+        let snapshot = store::load(&db).unwrap();
+        let outcomes = commit(&mut statements, &snapshot, &batch, Duration::ZERO).unwrap();
+        let codes: Vec<u16> = outcomes.iter().map(|((s, _), _)| s.code).collect();
+        assert_eq!(codes, [200, 200]);
         assert_eq!(counts(&db), (1, vec![(7, 1)]));
     }
 }

@@ -98,6 +98,15 @@ pub fn open(
         ),
         _ => format!("cannot initialise {}: {e}", path.display()),
     })?;
+    let mode: String = db
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .map_err(|e| format!("cannot read the journal mode of {}: {e}", path.display()))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(format!(
+            "{} cannot use WAL mode (journal_mode is {mode}); is the file system shared or read-only?",
+            path.display()
+        ));
+    }
     let snapshot = Arc::new(RwLock::new(
         load(&db).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
     ));
@@ -107,6 +116,15 @@ pub fn open(
         .spawn(move || serve(db, cfg, inboxes, jobs, shared))
         .map_err(|e| format!("cannot start the database thread: {e}"))?;
     Ok((snapshot, thread))
+}
+
+/// After a failed batch: if memory and disk ever disagreed (the only way a like can fail on
+/// its own), the snapshot is rebuilt from the database rather than failing again and again.
+fn reload(db: &Connection, snapshot: &SharedSnapshot) {
+    match load(db) {
+        Ok(fresh) => *snapshot.write().unwrap_or_else(|e| e.into_inner()) = fresh,
+        Err(e) => eprintln!("server: cannot reload the database into memory: {e}"),
+    }
 }
 
 pub(super) fn init(db: &Connection) -> rusqlite::Result<()> {
@@ -188,10 +206,17 @@ fn serve(
             }
         }
         // Only this thread writes the snapshot, so reading it here races with nobody.
-        let outcomes = {
-            let committed = snapshot.read().unwrap_or_else(|e| e.into_inner());
-            batch::commit(&mut statements, &committed, &batch, cfg.delay)
-        };
+        let committed = snapshot.read().unwrap_or_else(|e| e.into_inner());
+        let attempt = batch::commit(&mut statements, &committed, &batch, cfg.delay);
+        drop(committed);
+        let outcomes = attempt.unwrap_or_else(|e| {
+            eprintln!(
+                "server: database error, {} requests answered 500: {e}",
+                batch.len()
+            );
+            reload(&db, &snapshot);
+            batch::failed(&batch)
+        });
         {
             let mut snap = snapshot.write().unwrap_or_else(|e| e.into_inner());
             for change in outcomes.iter().filter_map(|(_, change)| change.as_ref()) {

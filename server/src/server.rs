@@ -71,7 +71,7 @@ pub fn start(cfg: Config) -> io::Result<ServerHandle> {
     Ok(handle)
 }
 
-type WorkerApi = (Api, crossbeam_channel::Receiver<store::Reply>);
+type WorkerApi = (Api, crossbeam_channel::Receiver<Vec<store::Reply>>);
 
 /// With an auth secret configured: open the database, start its thread, and give each
 /// worker its side of the API (job sender, reply receiver).
@@ -110,6 +110,7 @@ fn start_database(
                 snapshot: snapshot.clone(),
                 jobs: jobs_tx.clone(),
                 worker,
+                pending: Default::default(),
             };
             (api, rx)
         })

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::conn::{Conn, Ctx, Verdict};
 use crate::files::StaticFiles;
 use crate::http::date::DateCache;
+use crate::http::status;
 use crate::log::{self, LogKind};
 use crate::stats::WorkerCounters;
 use crate::timers::{Entry, Timers};
@@ -37,7 +38,7 @@ pub struct Worker {
     files: Option<StaticFiles>,
     api: Option<Api>,
     /// Database replies for this worker's connections (with `api`).
-    replies: Option<crossbeam_channel::Receiver<Reply>>,
+    replies: Option<crossbeam_channel::Receiver<Vec<Reply>>>,
     next_conn_id: u64,
     max_conns: usize,
     accept_paused_until: Option<Instant>,
@@ -51,7 +52,7 @@ impl Worker {
         cfg: Arc<Config>,
         shutdown: Arc<AtomicBool>,
         stats: Arc<WorkerCounters>,
-        api: Option<(Api, crossbeam_channel::Receiver<Reply>)>,
+        api: Option<(Api, crossbeam_channel::Receiver<Vec<Reply>>)>,
     ) -> io::Result<Worker> {
         let (api, replies) = api.unzip();
         poll.registry()
@@ -104,6 +105,7 @@ impl Worker {
                 }
             }
             self.expire_timers(now);
+            self.send_jobs(now);
             if self.accept_paused_until.is_some_and(|t| t <= now) {
                 self.accept_paused_until = None;
                 self.accept_all(now);
@@ -240,11 +242,28 @@ impl Worker {
 
     /// Hands each database reply to the connection that waits for it (if still open).
     fn deliver_replies(&mut self, now: Instant) {
-        while let Some(reply) = self.replies.as_ref().and_then(|r| r.try_recv().ok()) {
-            if self.conns.get(reply.key).is_some_and(|c| c.id == reply.conn_id) {
-                self.with_conn(reply.key, now, |conn, ctx| {
-                    conn.on_db_reply(ctx, reply.status, &reply.body)
-                });
+        while let Some(replies) = self.replies.as_ref().and_then(|r| r.try_recv().ok()) {
+            for reply in replies {
+                if self.conns.get(reply.key).is_some_and(|c| c.id == reply.conn_id) {
+                    self.with_conn(reply.key, now, |conn, ctx| {
+                        conn.on_db_reply(ctx, reply.status, &reply.body)
+                    });
+                }
+            }
+        }
+    }
+
+    /// Hands this round's API writes to the database thread. If it is gone (only at
+    /// shutdown), each waiting request is answered 503 rather than left hanging.
+    fn send_jobs(&mut self, now: Instant) {
+        while let Some(Err(jobs)) = self.api.as_ref().map(Api::send_jobs) {
+            let body = br#"{"error":"database unavailable"}"#;
+            for to in jobs.into_iter().map(|job| job.reply_to) {
+                if self.conns.get(to.key).is_some_and(|c| c.id == to.conn_id) {
+                    self.with_conn(to.key, now, |conn, ctx| {
+                        conn.on_db_reply(ctx, status::SERVICE_UNAVAILABLE, body)
+                    });
+                }
             }
         }
     }

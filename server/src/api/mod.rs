@@ -21,6 +21,7 @@ use auth::{Caller, Secret};
 use crossbeam_channel::Sender;
 use serde::{Deserialize, Serialize};
 use snapshot::SharedSnapshot;
+use std::cell::RefCell;
 use store::{ErrorBody, Job, Op, ReplyTo};
 
 /// Longest post title accepted, in characters.
@@ -30,8 +31,12 @@ pub const MAX_TITLE: usize = 200;
 pub struct Api {
     pub secret: Secret,
     pub snapshot: SharedSnapshot,
-    pub jobs: Sender<Job>,
+    pub jobs: Sender<Vec<Job>>,
     pub worker: usize,
+    /// Writes of this event-loop round, sent together when it ends (`send_jobs`): the
+    /// database thread then wakes once per round and finds the whole round's writes, rather
+    /// than committing the first of them alone.
+    pub pending: RefCell<Vec<Job>>,
 }
 
 /// What routing an API request led to.
@@ -56,14 +61,23 @@ struct PostView<'a> {
 }
 
 impl Api {
-    /// Hands a write to the database thread; false if that thread is gone.
-    pub fn submit(&self, op: Op, key: usize, conn_id: u64) -> bool {
+    /// Queues a write for the database thread; it goes with the round's others.
+    pub fn submit(&self, op: Op, key: usize, conn_id: u64) {
         let reply_to = ReplyTo {
             worker: self.worker,
             key,
             conn_id,
         };
-        self.jobs.send(Job { op, reply_to }).is_ok()
+        self.pending.borrow_mut().push(Job { op, reply_to });
+    }
+
+    /// Sends the round's writes; if the database thread is gone, gives them back.
+    pub fn send_jobs(&self) -> Result<(), Vec<Job>> {
+        let jobs = std::mem::take(&mut *self.pending.borrow_mut());
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        self.jobs.send(jobs).map_err(|e| e.into_inner())
     }
 
     /// Routes a request whose path starts with `/api/`.

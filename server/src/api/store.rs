@@ -50,7 +50,7 @@ pub struct Reply {
 
 /// Where each worker receives its replies, and how to wake it.
 pub struct WorkerInbox {
-    pub replies: Sender<Reply>,
+    pub replies: Sender<Vec<Reply>>,
     pub waker: Arc<Waker>,
 }
 
@@ -85,7 +85,7 @@ pub fn open(
     dir: &Path,
     cfg: StoreConfig,
     inboxes: Vec<WorkerInbox>,
-    jobs: Receiver<Job>,
+    jobs: Receiver<Vec<Job>>,
 ) -> Result<(SharedSnapshot, JoinHandle<()>), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let path = dir.join("likes.sqlite3");
@@ -183,7 +183,7 @@ fn serve(
     db: Connection,
     cfg: StoreConfig,
     inboxes: Vec<WorkerInbox>,
-    jobs: Receiver<Job>,
+    jobs: Receiver<Vec<Job>>,
     snapshot: SharedSnapshot,
 ) {
     let mut statements = match Statements::prepare(&db) {
@@ -195,16 +195,23 @@ fn serve(
         }
     };
     let mut batch = Vec::with_capacity(64);
-    while let Ok(first) = jobs.recv() {
-        batch.push(first);
-        if cfg.group_commit {
-            while batch.len() < MAX_BATCH {
-                match jobs.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
+    let mut queued = std::collections::VecDeque::new();
+    loop {
+        // Each message is one worker round's writes; a batch takes every write waiting.
+        if queued.is_empty() {
+            match jobs.recv() {
+                Ok(round) => queued.extend(round),
+                Err(_) => return, // every worker has gone
             }
         }
+        let limit = if cfg.group_commit { MAX_BATCH } else { 1 };
+        while queued.len() < limit {
+            match jobs.try_recv() {
+                Ok(round) => queued.extend(round),
+                Err(_) => break,
+            }
+        }
+        batch.extend(queued.drain(..queued.len().min(limit)));
         // Only this thread writes the snapshot, so reading it here races with nobody.
         let committed = snapshot.read().unwrap_or_else(|e| e.into_inner());
         let attempt = batch::commit(&mut statements, &committed, &batch, cfg.delay);
@@ -217,34 +224,29 @@ fn serve(
             reload(&db, &snapshot);
             batch::failed(&batch)
         });
+        let (answers, changes): (Vec<_>, Vec<_>) = outcomes.into_iter().unzip();
         {
             let mut snap = snapshot.write().unwrap_or_else(|e| e.into_inner());
-            for change in outcomes.iter().filter_map(|(_, change)| change.as_ref()) {
-                snap.apply(change.clone());
+            for change in changes.into_iter().flatten() {
+                snap.apply(change);
             }
         }
-        let mut woken = vec![false; inboxes.len()];
-        for (job, ((status, body), _)) in batch.drain(..).zip(outcomes) {
+        // One message and one wake per worker per batch.
+        let mut replies: Vec<Vec<Reply>> = inboxes.iter().map(|_| Vec::new()).collect();
+        for (job, (status, body)) in batch.drain(..).zip(answers) {
             let to = job.reply_to;
-            let Some(inbox) = inboxes.get(to.worker) else {
-                continue;
-            };
-            // A worker that has exited no longer needs its replies.
-            if inbox
-                .replies
-                .send(Reply {
+            if let Some(list) = replies.get_mut(to.worker) {
+                list.push(Reply {
                     key: to.key,
                     conn_id: to.conn_id,
                     status,
                     body,
-                })
-                .is_ok()
-            {
-                woken[to.worker] = true;
+                });
             }
         }
-        for (inbox, woken) in inboxes.iter().zip(woken) {
-            if woken {
+        for (inbox, list) in inboxes.iter().zip(replies) {
+            // A worker that has exited no longer needs its replies.
+            if !list.is_empty() && inbox.replies.send(list).is_ok() {
                 let _ = inbox.waker.wake();
             }
         }

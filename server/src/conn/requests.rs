@@ -231,12 +231,13 @@ fn answer(h: &Head<'_>, body: &[u8], sink: Sink<'_>, ctx: &mut Ctx<'_>, more_buf
             close
         }
         Routed::Deferred(op) => {
-            let submitted = ctx.api.is_some_and(|api| api.submit(op, sink.key, sink.conn_id));
-            if submitted {
+            // Only the API defers, so it is there; the worker answers 503 if its database
+            // thread turns out to be gone.
+            if let Some(api) = ctx.api {
+                api.submit(op, sink.key, sink.conn_id);
                 *sink.awaiting = Some(persistence);
                 false
             } else {
-                // The database thread is gone (only at shutdown): say so rather than hang.
                 let res = Responder {
                     out: sink.out,
                     scratch: ctx.scratch,

@@ -5,7 +5,6 @@ mod common;
 use common::*;
 use server::Config;
 use server::api::auth::Secret;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -379,22 +378,13 @@ fn acknowledged_likes_survive_kill_9() {
     std::fs::write(&key_file, KEY).unwrap();
     let data = dir.path().join("data");
     let spawn = || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(["--listen", "127.0.0.1:0", "--workers", "2", "--auth-secret-file"])
+        let mut cmd = Command::new(SERVER_BIN);
+        cmd.args(["--listen", "127.0.0.1:0", "--workers", "2", "--auth-secret-file"])
             .arg(&key_file)
             .arg("--data-dir")
             .arg(&data)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr: std::net::SocketAddr = line.split_whitespace().nth(2).unwrap()["http://".len()..]
-            .parse()
-            .unwrap();
+            .stderr(Stdio::null());
+        let (child, addr, _) = spawn_listening(cmd);
         (child, addr)
     };
     let (mut child, addr) = spawn();
@@ -446,7 +436,7 @@ fn the_token_command_mints_tokens_the_server_accepts() {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("key");
     std::fs::write(&key_file, KEY).unwrap();
-    let bin = env!("CARGO_BIN_EXE_server");
+    let bin = SERVER_BIN;
     let out = Command::new(bin)
         .args(["token", "--user", "77", "--ttl", "1h", "--auth-secret-file"])
         .arg(&key_file)

@@ -2,12 +2,10 @@
 
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_server");
 
 struct Proc {
     child: Child,
@@ -16,24 +14,13 @@ struct Proc {
 
 /// Starts the binary through `sh` (so a test can lower limits) and waits for its line.
 fn spawn(shell_prefix: &str, args: &str) -> Proc {
-    let cmd = format!("{shell_prefix} exec {BIN} --listen 127.0.0.1:0 {args}");
-    let mut child = Command::new("sh")
-        .args(["-c", &cmd])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let rest = line.strip_prefix("listening on http://").expect(&line);
-    let (addr, workers) = rest.split_once(' ').unwrap();
+    let cmd = format!("{shell_prefix} exec {SERVER_BIN} --listen 127.0.0.1:0 {args}");
+    let mut sh = Command::new("sh");
+    sh.args(["-c", &cmd]).stderr(Stdio::piped());
+    let (child, addr, line) = spawn_listening(sh);
+    let (_, workers) = line.split_once(" (").unwrap();
     assert!(workers.ends_with("workers)\n"), "{line:?}");
-    Proc {
-        child,
-        addr: addr.parse().unwrap(),
-    }
+    Proc { child, addr }
 }
 
 fn signal(p: &Proc, sig: i32) {
@@ -105,7 +92,7 @@ fn bad_flags_exit_2_naming_the_flag() {
         (&["--max-conns", "-1"], "--max-conns"),
         (&["--bogus"], "--bogus"),
     ] {
-        let out = Command::new(BIN).args(args).output().unwrap();
+        let out = Command::new(SERVER_BIN).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
@@ -115,7 +102,7 @@ fn bad_flags_exit_2_naming_the_flag() {
 
 #[test]
 fn help_documents_every_flag_with_its_default() {
-    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let out = Command::new(SERVER_BIN).arg("--help").output().unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
     for flag in [
         "--listen <ADDR>",
@@ -140,7 +127,7 @@ fn help_documents_every_flag_with_its_default() {
 #[test]
 fn an_address_in_use_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let out = Command::new(BIN)
+    let out = Command::new(SERVER_BIN)
         .args(["--listen", &taken.local_addr().unwrap().to_string()])
         .output()
         .unwrap();

@@ -348,7 +348,7 @@ fn a_file_changed_on_disk_is_served_fresh_within_about_a_second() {
 
 #[test]
 fn root_must_be_a_directory() {
-    let bin = env!("CARGO_BIN_EXE_server");
+    let bin = SERVER_BIN;
     for bad in ["/definitely/not/here", "/etc/hostname"] {
         let out = std::process::Command::new(bin)
             .args(["--root", bad])

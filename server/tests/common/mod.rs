@@ -3,8 +3,26 @@
 
 use server::{Config, ServerHandle};
 use std::io::{self, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// The `server` binary this package builds.
+pub const SERVER_BIN: &str = env!("CARGO_BIN_EXE_server");
+
+/// Spawns `cmd` (the server binary, directly or through a shell) with stdout piped and waits
+/// for its listening line; returns the child, the address it names and the whole line.
+pub fn spawn_listening(mut cmd: Command) -> (Child, SocketAddr, String) {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let rest = line.strip_prefix("listening on http://").expect(&line);
+    let addr = rest.split_once(' ').unwrap().0.parse().unwrap();
+    (child, addr, line)
+}
 
 pub fn start(cfg: Config) -> ServerHandle {
     server::start(Config {

@@ -2,14 +2,7 @@
 
 mod common;
 
-use std::process::Command;
-
-fn loadgen(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_loadgen"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::{loadgen, scratch_dir};
 
 #[test]
 fn bad_input_exits_2_with_one_line_naming_the_flag() {
@@ -54,8 +47,7 @@ fn unreachable_target_exits_1() {
 #[test]
 fn json_report_parses_and_matches_the_server() {
     let server = common::ok_server();
-    let dir = std::env::temp_dir().join(format!("loadgen-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("cli");
     let json_path = dir.join("report.json");
     let hgrm_path = dir.join("report.hgrm");
     let out = loadgen(&[

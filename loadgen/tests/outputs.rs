@@ -15,8 +15,7 @@ use serde_json::Value;
 #[test]
 fn hlog_bmf_and_svg_from_one_open_loop_run() {
     let server = common::ok_server();
-    let dir = std::env::temp_dir().join(format!("loadgen-outputs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("outputs");
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
     let (json, hlog, bmf, svg) = (path("r.json"), path("r.hlog"), path("r.bmf"), path("r.svg"));
     let out = Command::new(env!("CARGO_BIN_EXE_loadgen"))
@@ -96,8 +95,7 @@ fn hlog_bmf_and_svg_from_one_open_loop_run() {
 #[test]
 fn bmf_name_overrides_the_default() {
     let server = common::ok_server();
-    let dir = std::env::temp_dir().join(format!("loadgen-bmf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("bmf");
     let bmf = dir.join("b.json");
     let out = Command::new(env!("CARGO_BIN_EXE_loadgen"))
         .args([

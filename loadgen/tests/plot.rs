@@ -16,7 +16,7 @@ fn svg_texts(path: &std::path::Path) -> Vec<String> {
 #[test]
 fn curves_from_two_runs_and_a_ratio_bar_chart() {
     let server = common::ok_server();
-    let dir = tempfile_dir("plot");
+    let dir = common::scratch_dir("plot");
     let run = |name: &str| {
         let hlog = dir.join(format!("{name}.hlog"));
         let out = Command::new(env!("CARGO_BIN_EXE_loadgen"))
@@ -67,7 +67,7 @@ fn curves_from_two_runs_and_a_ratio_bar_chart() {
 
 #[test]
 fn bad_items_are_usage_errors() {
-    let dir = tempfile_dir("plot-bad");
+    let dir = common::scratch_dir("plot-bad");
     for args in [
         vec!["plot", "--bars", "--out", "x.svg", "a=not-a-number"],
         vec!["plot", "--out", "x.svg", "no-equals-sign"],
@@ -86,10 +86,4 @@ fn bad_items_are_usage_errors() {
             "{args:?}"
         );
     }
-}
-
-fn tempfile_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("loadgen-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

@@ -3,16 +3,11 @@
 
 mod common;
 
-use std::process::{Child, Command, Output};
+use common::loadgen;
+
+use std::process::{Child, Command};
 
 use serde_json::Value;
-
-fn loadgen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_loadgen"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// Kills the child when the test ends, pass or fail.
 struct Reaped(Child);

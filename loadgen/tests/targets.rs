@@ -1,5 +1,7 @@
 //! `--targets`: request mixes against the workspace's server, including the Like API.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -9,14 +11,9 @@ use std::time::Duration;
 use loadgen::Config;
 
 fn write_targets(dir: &Path, text: &str) -> std::path::PathBuf {
-    std::fs::create_dir_all(dir).unwrap();
     let path = dir.join("targets.txt");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("loadgen-targets-{name}-{}", std::process::id()))
 }
 
 /// One raw request on a fresh connection; returns the response body.
@@ -63,7 +60,7 @@ fn weights_and_names_give_an_exact_per_target_breakdown() {
     })
     .unwrap();
     let a = server.addr();
-    let dir = temp_dir("weights");
+    let dir = common::scratch_dir("targets-weights");
     let path = write_targets(
         &dir,
         &format!(
@@ -99,7 +96,7 @@ fn weights_and_names_give_an_exact_per_target_breakdown() {
 
 #[test]
 fn a_like_mix_of_fifty_users_counts_exactly_fifty() {
-    let dir = temp_dir("likes");
+    let dir = common::scratch_dir("targets-likes");
     let key = b"loadgen-test-key-0123456789";
     let secret = server::api::auth::Secret::new(key).unwrap();
     let server = server::start(server::Config {
@@ -145,7 +142,7 @@ fn a_like_mix_of_fifty_users_counts_exactly_fifty() {
 
 #[test]
 fn bad_targets_are_usage_errors_naming_the_line() {
-    let dir = temp_dir("bad");
+    let dir = common::scratch_dir("targets-bad");
     let path = write_targets(&dir, "GET http://127.0.0.1:1/a\n\nGET http://127.0.0.2:1/b\n");
     let out = Command::new(env!("CARGO_BIN_EXE_loadgen"))
         .arg("--targets")

@@ -40,11 +40,11 @@ pub struct Api {
 }
 
 /// What routing an API request led to.
-pub enum Routed {
+pub enum Routed<'a> {
     /// The response is written.
     Answered,
-    /// The database must act first; the response comes with its reply.
-    Deferred(Op),
+    /// This API's database must act first; the response comes with its reply.
+    Deferred(&'a Api, Op),
 }
 
 #[derive(Deserialize)]
@@ -81,7 +81,7 @@ impl Api {
     }
 
     /// Routes a request whose path starts with `/api/`.
-    pub fn route(&self, head: &Head<'_>, body: &[u8], res: Responder<'_>) -> Routed {
+    pub fn route(&self, head: &Head<'_>, body: &[u8], res: Responder<'_>) -> Routed<'_> {
         let path = head.path();
         let method = head.method;
         if path == "/api/posts" {
@@ -98,7 +98,7 @@ impl Api {
                 Ok(p) if p.title.chars().count() > MAX_TITLE => {
                     error(res, status::BAD_REQUEST, "title is longer than 200 characters")
                 }
-                Ok(p) => Routed::Deferred(Op::CreatePost { title: p.title }),
+                Ok(p) => Routed::Deferred(self, Op::CreatePost { title: p.title }),
                 Err(_) => error(
                     res,
                     status::BAD_REQUEST,
@@ -124,7 +124,7 @@ impl Api {
                 _ => return not_allowed(res, b"POST, DELETE"),
             };
             return match caller {
-                Caller::User(user) => Routed::Deferred(op(user, post)),
+                Caller::User(user) => Routed::Deferred(self, op(user, post)),
                 _ => unauthorized(res),
             };
         }
@@ -165,12 +165,12 @@ fn parse_id(s: &str) -> Option<u64> {
     s.parse::<u64>().ok().filter(|&n| n <= i64::MAX as u64)
 }
 
-fn error(res: Responder<'_>, status: Status, message: &str) -> Routed {
+fn error(res: Responder<'_>, status: Status, message: &str) -> Routed<'static> {
     res.send_json(status, &ErrorBody { error: message });
     Routed::Answered
 }
 
-fn not_allowed(res: Responder<'_>, allow: &[u8]) -> Routed {
+fn not_allowed(res: Responder<'_>, allow: &[u8]) -> Routed<'static> {
     res.send_json_with(
         status::METHOD_NOT_ALLOWED,
         &[("Allow", allow)],
@@ -182,7 +182,7 @@ fn not_allowed(res: Responder<'_>, allow: &[u8]) -> Routed {
 }
 
 /// No hint about what was wrong with the token.
-fn unauthorized(res: Responder<'_>) -> Routed {
+fn unauthorized(res: Responder<'_>) -> Routed<'static> {
     let body = ErrorBody {
         error: "authentication required",
     };

@@ -7,7 +7,6 @@ use crate::http::chunked::{ChunkedDecoder, Cursor};
 use crate::http::error::HttpError;
 use crate::http::head::{self, Framing, Head};
 use crate::http::response::{FileBody, Persistence, Responder, write_continue};
-use crate::http::status;
 use crate::log::{self, LogKind};
 use crate::routes::{self, Services};
 
@@ -230,26 +229,10 @@ fn answer(h: &Head<'_>, body: &[u8], sink: Sink<'_>, ctx: &mut Ctx<'_>, more_buf
             ctx.stats.requests.add(1);
             close
         }
-        Routed::Deferred(op) => {
-            // Only the API defers, so it is there; the worker answers 503 if its database
-            // thread turns out to be gone.
-            if let Some(api) = ctx.api {
-                api.submit(op, sink.key, sink.conn_id);
-                *sink.awaiting = Some(persistence);
-                false
-            } else {
-                let res = Responder {
-                    out: sink.out,
-                    scratch: ctx.scratch,
-                    date_line: ctx.date.line(),
-                    persistence: Persistence::Close,
-                    head_only: false,
-                    file_slot: sink.file_slot,
-                };
-                res.send_text_status(status::SERVICE_UNAVAILABLE, &[]);
-                ctx.stats.requests.add(1);
-                true
-            }
+        Routed::Deferred(api, op) => {
+            api.submit(op, sink.key, sink.conn_id);
+            *sink.awaiting = Some(persistence);
+            false
         }
     }
 }

@@ -18,9 +18,13 @@ pub struct Services<'a> {
 }
 
 /// Answers one complete request (head plus decoded body), or defers it to the database.
-pub fn dispatch(head: &Head<'_>, body: &[u8], res: Responder<'_>, services: Services<'_>) -> Routed {
+pub fn dispatch<'a>(head: &Head<'_>, body: &[u8], res: Responder<'_>, services: Services<'a>) -> Routed<'a> {
     let method = head.method;
-    match head.path() {
+    let path = head.path();
+    if let Some(api) = services.api.filter(|_| path.starts_with("/api/")) {
+        return api.route(head, body, res);
+    }
+    match path {
         "/plaintext" => match method {
             "GET" | "HEAD" => hello::plaintext(res),
             _ => not_allowed(res, b"GET, HEAD"),
@@ -33,11 +37,6 @@ pub fn dispatch(head: &Head<'_>, body: &[u8], res: Responder<'_>, services: Serv
             "POST" => echo::echo(head, body, res),
             _ => not_allowed(res, b"POST"),
         },
-        path if path.starts_with("/api/") && services.api.is_some() => {
-            if let Some(api) = services.api {
-                return api.route(head, body, res);
-            }
-        }
         _ => match services.files {
             Some(files) => files.serve(head, res, services.now),
             None => res.send_text_status(status::NOT_FOUND, &[]),

@@ -29,7 +29,7 @@ impl Conn {
     /// Sets the deadline for the state the connection is now in.
     pub(super) fn update_deadline(&mut self, ctx: &Ctx<'_>) {
         let cfg = ctx.cfg;
-        if self.lingering {
+        if self.lingering() {
             return;
         }
         if self.awaiting.is_some() {

@@ -96,7 +96,6 @@ pub struct Conn {
     awaiting: Option<Persistence>,
     phase: Phase,
     after_flush: AfterFlush,
-    lingering: bool,
     peer_closed: bool,
     /// The peer's FIN was reported; a short read no longer proves the socket is drained.
     hup_seen: bool,
@@ -132,7 +131,6 @@ impl Conn {
             awaiting: None,
             phase: Phase::Head,
             after_flush: AfterFlush::KeepOpen,
-            lingering: false,
             peer_closed: false,
             hup_seen: false,
             drained: false,
@@ -208,10 +206,10 @@ impl Conn {
             match self.after_flush {
                 AfterFlush::KeepOpen => {}
                 AfterFlush::Close => return Ok(Verdict::Close),
-                AfterFlush::Linger if !self.lingering => self.begin_linger(ctx),
+                AfterFlush::Linger if !self.lingering() => self.begin_linger(ctx),
                 AfterFlush::Linger => {}
             }
-            if self.lingering {
+            if self.lingering() {
                 return self.discard_input(ctx);
             }
             // Requests held back by the output just written need no new event.
@@ -341,8 +339,12 @@ impl Conn {
         Ok(true)
     }
 
+    /// Closing after an error response: the write side is shut and input is discarded.
+    fn lingering(&self) -> bool {
+        self.timer == TimerKind::Linger
+    }
+
     fn begin_linger(&mut self, ctx: &Ctx<'_>) {
-        self.lingering = true;
         // Errors here only mean the peer is already gone; discard_input finds out.
         let _ = self.stream.shutdown(Shutdown::Write);
         self.deadline = ctx.now + deadline::LINGER;

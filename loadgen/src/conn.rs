@@ -37,6 +37,8 @@ pub struct InFlight {
     pub recorded: bool,
     /// Which `--targets` group it belongs to (0 with a single URL).
     pub group: u16,
+    /// A HEAD request: its response has no body.
+    pub head: bool,
 }
 
 /// How a read pass ended.
@@ -71,11 +73,11 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(pipeline: usize, head_request: bool) -> Conn {
+    pub fn new(pipeline: usize) -> Conn {
         Conn {
             state: State::Idle,
             stream: None,
-            parser: ResponseParser::new(head_request),
+            parser: ResponseParser::new(),
             inflight: VecDeque::with_capacity(pipeline),
             out: Vec::with_capacity(256 * pipeline),
             out_pos: 0,
@@ -217,7 +219,8 @@ impl Conn {
             let data = &scratch[..carried + n];
             let mut pos = 0;
             loop {
-                match self.parser.step(&data[pos..]) {
+                let head = self.inflight.front().is_some_and(|r| r.head);
+                match self.parser.step(&data[pos..], head) {
                     Err(_) => return ReadEnd::Failed(ErrorKind::Parse),
                     Ok(Step::NeedMore { consumed }) => {
                         pos += consumed;

@@ -40,19 +40,22 @@ enum Body {
 pub struct ResponseParser {
     body: Body,
     current: Response,
-    /// Responses to HEAD never carry a body, whatever their headers say.
-    head_request: bool,
+}
+
+impl Default for ResponseParser {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ResponseParser {
-    pub fn new(head_request: bool) -> ResponseParser {
+    pub fn new() -> ResponseParser {
         ResponseParser {
             body: Body::Head,
             current: Response {
                 status: 0,
                 close: false,
             },
-            head_request,
         }
     }
 
@@ -67,11 +70,13 @@ impl ResponseParser {
     }
 
     /// Advance over `buf` until one response completes or the bytes run out.
-    pub fn step(&mut self, buf: &[u8]) -> Result<Step, ParseError> {
+    /// `head_request`: the response answers a HEAD, so it has no body whatever its headers
+    /// say (it is the request's method, not the connection's: a mix may hold both).
+    pub fn step(&mut self, buf: &[u8], head_request: bool) -> Result<Step, ParseError> {
         let mut pos = 0;
         loop {
             match &mut self.body {
-                Body::Head => match self.parse_head(&buf[pos..])? {
+                Body::Head => match self.parse_head(&buf[pos..], head_request)? {
                     None => return Ok(Step::NeedMore { consumed: pos }),
                     Some(used) => pos += used,
                 },
@@ -117,7 +122,7 @@ impl ResponseParser {
 
     /// Parse one head. `Some(len)` when complete; sets up the body (a bodiless response
     /// is represented as `Length(0)`). Interim 1xx heads are consumed and skipped.
-    fn parse_head(&mut self, buf: &[u8]) -> Result<Option<usize>, ParseError> {
+    fn parse_head(&mut self, buf: &[u8], head_request: bool) -> Result<Option<usize>, ParseError> {
         // Uninitialised header slots: no 2 KiB memset per response.
         let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
         let mut parsed = httparse::Response::new(&mut []);
@@ -152,7 +157,7 @@ impl ResponseParser {
                 }
             }
         }
-        let bodiless = self.head_request || status == 204 || status == 304;
+        let bodiless = head_request || status == 204 || status == 304;
         self.body = if bodiless {
             Body::Length(0)
         } else if chunked {
@@ -181,14 +186,14 @@ mod tests {
 
     /// Feed `stream` split at `split` the way a connection does (leftover head bytes are
     /// carried over) and collect the responses; EOF is signalled at the end.
-    fn parse_split(parser: &mut ResponseParser, stream: &[u8], split: usize) -> Vec<Response> {
+    fn parse_split(parser: &mut ResponseParser, stream: &[u8], split: usize, head: bool) -> Vec<Response> {
         let mut out = Vec::new();
         let mut carry = Vec::new();
         for part in [&stream[..split], &stream[split..]] {
             carry.extend_from_slice(part);
             let mut pos = 0;
             loop {
-                match parser.step(&carry[pos..]).expect("valid stream") {
+                match parser.step(&carry[pos..], head).expect("valid stream") {
                     Step::Done { consumed, response } => {
                         pos += consumed;
                         out.push(response);
@@ -227,8 +232,12 @@ mod tests {
             ok(200, true),
         ];
         for split in 0..=stream.len() {
-            let mut parser = ResponseParser::new(false);
-            assert_eq!(parse_split(&mut parser, stream, split), expected, "split {split}");
+            let mut parser = ResponseParser::new();
+            assert_eq!(
+                parse_split(&mut parser, stream, split, false),
+                expected,
+                "split {split}"
+            );
         }
     }
 
@@ -238,8 +247,8 @@ mod tests {
             4\r\nWiki\r\n6;x=y\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\nT: 1\r\n\r\n\
             HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n";
         for split in 0..=stream.len() {
-            let mut parser = ResponseParser::new(false);
-            let got = parse_split(&mut parser, stream, split);
+            let mut parser = ResponseParser::new();
+            let got = parse_split(&mut parser, stream, split, false);
             assert_eq!(got, vec![ok(200, false), ok(201, false)], "split {split}");
         }
     }
@@ -248,8 +257,8 @@ mod tests {
     fn head_responses_have_no_body() {
         let stream =
             b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n";
-        let mut parser = ResponseParser::new(true);
-        let got = parse_split(&mut parser, stream, 10);
+        let mut parser = ResponseParser::new();
+        let got = parse_split(&mut parser, stream, 10, true);
         assert_eq!(got, vec![ok(200, false), ok(200, false)]);
     }
 
@@ -257,8 +266,8 @@ mod tests {
     fn keep_alive_http10_and_close_token_lists() {
         let stream = b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\nx\
             HTTP/1.1 200 OK\r\nConnection: upgrade, CLOSE\r\nContent-Length: 0\r\n\r\n";
-        let mut parser = ResponseParser::new(false);
-        let got = parse_split(&mut parser, stream, 0);
+        let mut parser = ResponseParser::new();
+        let got = parse_split(&mut parser, stream, 0, false);
         assert_eq!(got, vec![ok(200, false), ok(200, true)]);
     }
 
@@ -270,15 +279,15 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n",
         ] {
-            let mut parser = ResponseParser::new(false);
-            assert_eq!(parser.step(bad), Err(ParseError), "{bad:?}");
+            let mut parser = ResponseParser::new();
+            assert_eq!(parser.step(bad, false), Err(ParseError), "{bad:?}");
         }
     }
 
     #[test]
     fn partial_head_consumes_nothing() {
-        let mut parser = ResponseParser::new(false);
-        let step = parser.step(b"HTTP/1.1 200 OK\r\nContent-Le").unwrap();
+        let mut parser = ResponseParser::new();
+        let step = parser.step(b"HTTP/1.1 200 OK\r\nContent-Le", false).unwrap();
         assert_eq!(step, Step::NeedMore { consumed: 0 });
         assert!(parser.awaiting_head());
     }

@@ -114,8 +114,8 @@ impl Prepared<'_> {
             groups: mix.groups,
             order: mix.order,
             group_count: mix.group_count,
+            heads: mix.heads,
             pipeline: config.pipeline,
-            head_request: config.is_head(),
             timeout_ns,
             connect_timeout_ns,
             start,
@@ -261,10 +261,12 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
 
 const SECOND_NS: u64 = 1_000_000_000;
 
-/// What to send: each target's bytes, its report group and the weighted sending order.
+/// What to send: each target's bytes, its report group, whether it is a HEAD, and the
+/// weighted sending order.
 struct Mix {
     requests: Vec<Box<[u8]>>,
     groups: Vec<u16>,
+    heads: Vec<bool>,
     order: Vec<u32>,
     group_count: usize,
 }
@@ -276,6 +278,7 @@ impl Mix {
             return Mix {
                 requests: vec![request.into()],
                 groups: vec![0],
+                heads: vec![config.is_head()],
                 order: vec![0],
                 group_count: 0,
             };
@@ -296,9 +299,15 @@ impl Mix {
             .enumerate()
             .flat_map(|(i, t)| std::iter::repeat_n(i as u32, t.weight as usize))
             .collect();
+        let heads = config
+            .targets
+            .iter()
+            .map(|t| t.method.eq_ignore_ascii_case("HEAD"))
+            .collect();
         Mix {
             requests,
             groups,
+            heads,
             order,
             group_count: names.len(),
         }

@@ -94,6 +94,36 @@ fn weights_and_names_give_an_exact_per_target_breakdown() {
     assert_eq!(report.bytes_read, server.stats().bytes_out);
 }
 
+/// A HEAD response carries Content-Length but no body; in a mix with GETs on the same
+/// connections each response must be framed by its own request's method.
+#[test]
+fn head_and_get_targets_share_connections_without_misframing() {
+    let server = server::start(server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        workers: 1,
+        ..Default::default()
+    })
+    .unwrap();
+    let a = server.addr();
+    let dir = common::scratch_dir("targets-head");
+    let path = write_targets(
+        &dir,
+        &format!("GET http://{a}/plaintext name=get\n\nHEAD http://{a}/plaintext name=head\n"),
+    );
+    let mut config = loadgen_config(&path);
+    config.requests = Some(400);
+    let report = loadgen::run(&config).unwrap();
+    assert_eq!((report.requests, report.errors.total), (400, 0));
+    assert_eq!(report.status.get("200"), Some(&400));
+    let got: Vec<(&str, u64)> = report
+        .targets
+        .iter()
+        .map(|t| (t.name.as_str(), t.requests))
+        .collect();
+    assert_eq!(got, vec![("get", 200), ("head", 200)]);
+    assert_eq!(report.bytes_read, server.stats().bytes_out);
+}
+
 #[test]
 fn a_like_mix_of_fifty_users_counts_exactly_fifty() {
     let dir = common::scratch_dir("targets-likes");

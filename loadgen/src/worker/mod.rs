@@ -38,8 +38,9 @@ pub struct Shared {
     pub order: Vec<u32>,
     /// Report groups (names); 0 = no per-target breakdown.
     pub group_count: usize,
+    /// Whether each target is a HEAD request.
+    pub heads: Vec<bool>,
     pub pipeline: usize,
-    pub head_request: bool,
     pub timeout_ns: u64,
     pub connect_timeout_ns: u64,
     /// Start of the run (warmup included); open-loop schedules count from here.
@@ -127,7 +128,7 @@ impl Worker {
             None => (None, None),
         };
         let conns = (0..plan.connections)
-            .map(|_| Conn::new(shared.pipeline, shared.head_request))
+            .map(|_| Conn::new(shared.pipeline))
             .collect();
         Ok(Worker {
             poll,

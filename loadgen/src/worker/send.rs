@@ -104,6 +104,7 @@ impl Worker {
                 sent: now,
                 recorded,
                 group,
+                head: self.shared.heads[target],
             },
         );
         self.inflight += 1;

@@ -1,10 +1,11 @@
 //! What to run: the engine's input, independent of how it was obtained (CLI or a test).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
 use crate::target::Target;
-use crate::targets::TargetSpec;
+use crate::targets::{MAX_GROUPS, TargetSpec};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -149,6 +150,17 @@ impl Config {
             }
             check_request("--targets", "--targets", &t.method, &t.headers).map_err(|e| at(e.message))?;
         }
+        let groups = self.target_groups().0.len();
+        if groups > MAX_GROUPS {
+            return Err(UsageError::new(
+                "--targets",
+                format!(
+                    "{}: {groups} distinct target names, at most {MAX_GROUPS} (each is a histogram \
+                     per thread; give related targets one name=)",
+                    self.targets_file
+                ),
+            ));
+        }
         if let Some(pid) = self.server_pids.iter().find(|p| !crate::target_cpu::exists(**p)) {
             return Err(UsageError::new(
                 "--server-pid",
@@ -166,15 +178,16 @@ impl Config {
     /// Report group names in order of first appearance, and each target's group.
     pub fn target_groups(&self) -> (Vec<String>, Vec<u16>) {
         let mut names: Vec<String> = Vec::new();
+        let mut index: HashMap<&str, u16> = HashMap::new();
         let groups = self
             .targets
             .iter()
-            .map(|t| match names.iter().position(|n| *n == t.name) {
-                Some(i) => i as u16,
-                None => {
+            .map(|t| {
+                *index.entry(&t.name).or_insert_with(|| {
                     names.push(t.name.clone());
+                    // At most MAX_GROUPS names pass validation, so this never wraps.
                     (names.len() - 1) as u16
-                }
+                })
             })
             .collect();
         (names, groups)
@@ -269,6 +282,21 @@ mod tests {
             (
                 "--header",
                 Box::new(|c| c.headers = vec![("a b".into(), "v".into())]),
+            ),
+            (
+                "--targets",
+                Box::new(|c| {
+                    let t = |i: usize| TargetSpec {
+                        method: "GET".into(),
+                        url: "http://127.0.0.1:1/".into(),
+                        headers: Vec::new(),
+                        body: Vec::new(),
+                        weight: 1,
+                        name: format!("n{i}"),
+                        line: 1,
+                    };
+                    c.targets = (0..=MAX_GROUPS).map(t).collect();
+                }),
             ),
         ];
         for (flag, mutate) in cases {

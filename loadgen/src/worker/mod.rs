@@ -288,7 +288,6 @@ impl Worker {
         if finished > 0 {
             self.inflight -= finished;
             self.last_progress = now;
-            self.conns[i].reset_backoff();
         }
         match end {
             ReadEnd::Open if self.schedule.is_some() => self.list_free(i),

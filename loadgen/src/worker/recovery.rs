@@ -65,18 +65,18 @@ impl Worker {
         let expired = self.settle(i, |r| now.saturating_sub(r.sent) >= timeout_ns);
         self.stats.errors.add(ErrorKind::Timeout, expired);
         self.last_progress = now;
-        self.conns[i].close(self.poll.registry(), true);
-        self.conns[i].since = now;
-        if self.sending {
-            self.start_connect(i, now);
-        }
+        self.replace(i, now, true);
     }
 
     /// Orderly close by the server: unanswered requests go out again on a new connection.
     pub(super) fn reconnect(&mut self, i: usize, now: u64) {
         self.settle(i, |_| false);
-        self.conns[i].close(self.poll.registry(), false);
-        self.conns[i].since = now;
+        self.replace(i, now, false);
+    }
+
+    /// Closes connection `i` (with RST when `abort`) and, while sending, opens a new one.
+    fn replace(&mut self, i: usize, now: u64, abort: bool) {
+        self.conns[i].close(self.poll.registry(), abort);
         if self.sending {
             self.start_connect(i, now);
         }

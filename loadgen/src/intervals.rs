@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 
-const SECOND_NS: u64 = 1_000_000_000;
+use crate::clock::SECOND_NS;
 
 /// One finished second, compressed.
 #[derive(Debug, Clone)]

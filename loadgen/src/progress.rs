@@ -1,9 +1,8 @@
 //! Once-a-second progress line on stderr while the run goes on.
 
-use crate::clock::now_ns;
+use crate::clock::{SECOND_NS, now_ns};
 use crate::stats::Stats;
 
-const SECOND: u64 = 1_000_000_000;
 /// Thread ticks arrive about once a second but jitter; print slightly early rather than
 /// skip a second.
 const EARLY: u64 = 100_000_000;
@@ -21,7 +20,7 @@ impl Progress {
         Progress {
             enabled,
             record_from,
-            next_print: start + SECOND,
+            next_print: start + SECOND_NS,
             last_print: start,
             last_responses: 0,
         }
@@ -34,7 +33,7 @@ impl Progress {
             return;
         }
         while self.next_print <= now + EARLY {
-            self.next_print += SECOND;
+            self.next_print += SECOND_NS;
         }
         if now < self.record_from + EARLY {
             eprintln!("[warmup] load applied, not recorded");

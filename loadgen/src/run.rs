@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
-use crate::clock::now_ns;
+use crate::clock::{SECOND_NS, now_ns};
 use crate::config::{Config, UsageError};
 use crate::cpu::CpuTime;
 use crate::intervals::IntervalBuilder;
@@ -258,8 +258,6 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
         ever_connected,
     }
 }
-
-const SECOND_NS: u64 = 1_000_000_000;
 
 /// What to send: each target's bytes, its report group, whether it is a HEAD, and the
 /// weighted sending order.

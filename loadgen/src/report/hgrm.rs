@@ -5,12 +5,21 @@ use std::fmt::Write;
 
 use hdrhistogram::Histogram;
 
+use crate::clock::NS_PER_MS;
 use crate::stats::SIGFIGS;
 
-/// Recorded values are nanoseconds; the file speaks milliseconds.
-const NS_PER_MS: f64 = 1_000_000.0;
 /// Rows per halving of the remaining distance to 100%, as wrk2 and the Java tools use.
 const TICKS_PER_HALF_DISTANCE: u32 = 5;
+
+/// The percentile spectrum's steps: (latency ms, percentile reached, count since the last
+/// step); none for an empty histogram.
+pub(super) fn spectrum(histogram: &Histogram<u64>) -> impl Iterator<Item = (f64, f64, u64)> + '_ {
+    let steps = (!histogram.is_empty()).then(|| histogram.iter_quantiles(TICKS_PER_HALF_DISTANCE));
+    steps.into_iter().flatten().map(|step| {
+        let ms = step.value_iterated_to() as f64 / NS_PER_MS;
+        (ms, step.quantile_iterated_to(), step.count_since_last_iteration())
+    })
+}
 
 pub fn render(histogram: &Histogram<u64>) -> String {
     let mut out = String::new();
@@ -20,17 +29,13 @@ pub fn render(histogram: &Histogram<u64>) -> String {
         "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
     );
     let mut total = 0u64;
-    if !histogram.is_empty() {
-        for step in histogram.iter_quantiles(TICKS_PER_HALF_DISTANCE) {
-            total += step.count_since_last_iteration();
-            let value = step.value_iterated_to() as f64 / NS_PER_MS;
-            let quantile = step.quantile_iterated_to();
-            if quantile < 1.0 {
-                let inverse = 1.0 / (1.0 - quantile);
-                let _ = writeln!(out, "{value:12.3} {quantile:2.12} {total:10} {inverse:14.2}");
-            } else {
-                let _ = writeln!(out, "{value:12.3} {quantile:2.12} {total:10}");
-            }
+    for (value, quantile, count) in spectrum(histogram) {
+        total += count;
+        if quantile < 1.0 {
+            let inverse = 1.0 / (1.0 - quantile);
+            let _ = writeln!(out, "{value:12.3} {quantile:2.12} {total:10} {inverse:14.2}");
+        } else {
+            let _ = writeln!(out, "{value:12.3} {quantile:2.12} {total:10}");
         }
     }
     let mean = histogram.mean() / NS_PER_MS;

@@ -12,9 +12,8 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
 use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 
+use crate::clock::NS_PER_MS;
 use crate::intervals::Intervals;
-
-const NS_PER_MS: f64 = 1_000_000.0;
 
 /// Write `intervals` as an interval log. Timestamps count from the start of the recorded
 /// phase (BaseTime = StartTime = its wall-clock time).

@@ -8,9 +8,6 @@ use hdrhistogram::Histogram;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 
-/// Rows per halving of the distance to 100%, as in the `.hgrm` spectrum.
-const TICKS_PER_HALF_DISTANCE: u32 = 5;
-const NS_PER_MS: f64 = 1_000_000.0;
 const SIZE: (u32, u32) = (1000, 600);
 /// Right end of the x axis: 99.999% (10^5 "nines" scale).
 const MAX_NINES: f64 = 5.0;
@@ -102,13 +99,8 @@ impl Ranged for NinesAxis {
 
 /// (log10(1/(1-p)), latency ms) along the histogram's percentiles, cut at the axis end.
 fn curve(histogram: &Histogram<u64>) -> Vec<(f64, f64)> {
-    if histogram.is_empty() {
-        return Vec::new();
-    }
     let mut points = Vec::new();
-    for step in histogram.iter_quantiles(TICKS_PER_HALF_DISTANCE) {
-        let quantile = step.quantile_iterated_to();
-        let ms = step.value_iterated_to() as f64 / NS_PER_MS;
+    for (ms, quantile, _) in super::hgrm::spectrum(histogram) {
         // p = 1 is infinitely far right: the max is drawn at the axis end instead.
         let nines = if quantile < 1.0 {
             (1.0 / (1.0 - quantile)).log10().min(MAX_NINES)

@@ -23,7 +23,7 @@ mod send;
 const TIMER: Token = Token(usize::MAX);
 /// Timeouts, connect timeouts and reconnects are checked this often.
 const SCAN_NS: u64 = 10_000_000;
-const TICK_NS: u64 = 1_000_000_000;
+const TICK_NS: u64 = crate::clock::SECOND_NS;
 /// Per-thread read buffer; a response head must fit in it.
 const READ_BUFFER: usize = 64 * 1024;
 

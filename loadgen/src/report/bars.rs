@@ -3,8 +3,7 @@
 
 use plotters::prelude::*;
 
-const SIZE: (u32, u32) = (1000, 600);
-const BAR: RGBColor = RGBColor(31, 119, 180);
+use super::svg::{COLORS, chart_svg};
 
 /// One bar: its label, value and optional (low, high) spread.
 pub struct Bar<'a> {
@@ -29,17 +28,7 @@ pub fn render(
     let n = bars.len() as u32;
     // A segmented 0..=last range has one segment per bar.
     let last = n.saturating_sub(1);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(20)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0u32..last).into_segmented(), 0f64..top)
-            .map_err(|e| e.to_string())?;
+    chart_svg(title, (0u32..last).into_segmented(), 0f64..top, |mut chart| {
         let label_of = |v: &SegmentValue<u32>| match v {
             SegmentValue::CenterOf(i) => bars
                 .get(*i as usize)
@@ -62,7 +51,7 @@ pub fn render(
                         (SegmentValue::Exact(i), 0.0),
                         (SegmentValue::Exact(i + 1), b.value),
                     ],
-                    BAR.mix(0.8).filled(),
+                    COLORS[0].mix(0.8).filled(),
                 );
                 bar.set_margin(0, 0, 18, 18);
                 bar
@@ -87,7 +76,6 @@ pub fn render(
                 .draw_series(std::iter::once(PathElement::new(line, RED.stroke_width(2))))
                 .map_err(|e| e.to_string())?;
         }
-        root.present().map_err(|e| e.to_string())?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }

@@ -5,13 +5,13 @@
 use std::ops::Range;
 
 use hdrhistogram::Histogram;
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::ranged1d::{AsRangedCoord, DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 
 const SIZE: (u32, u32) = (1000, 600);
 /// Right end of the x axis: 99.999% (10^5 "nines" scale).
 const MAX_NINES: f64 = 5.0;
-const COLORS: [RGBColor; 6] = [
+pub(super) const COLORS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -36,17 +36,7 @@ pub fn render(title: &str, series: &[Series<'_>]) -> Result<String, String> {
         .fold(0.0, f64::max)
         .max(0.001)
         * 1.05;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(20)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(NinesAxis, 0f64..y_max)
-            .map_err(|e| e.to_string())?;
+    chart_svg(title, NinesAxis, 0f64..y_max, |mut chart| {
         chart
             .configure_mesh()
             .x_desc("Percentile")
@@ -68,7 +58,32 @@ pub fn render(title: &str, series: &[Series<'_>]) -> Result<String, String> {
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// The charts' common frame: an SVG of SIZE, white, `title` on top, room for axis labels;
+/// `draw` fills in the chart on the given axes.
+pub(super) fn chart_svg<X: AsRangedCoord, Y: AsRangedCoord>(
+    title: &str,
+    x: X,
+    y: Y,
+    draw: impl for<'a> FnOnce(
+        ChartContext<'a, SVGBackend<'a>, Cartesian2d<X::CoordDescType, Y::CoordDescType>>,
+    ) -> Result<(), String>,
+) -> Result<String, String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(20)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x, y)
             .map_err(|e| e.to_string())?;
+        draw(chart)?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)

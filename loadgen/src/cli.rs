@@ -126,13 +126,31 @@ pub enum CliError {
     Usage(String),
 }
 
+impl CliError {
+    /// A usage error in the house form, `error: <message>`.
+    pub fn usage(message: impl std::fmt::Display) -> CliError {
+        CliError::Usage(format!("error: {message}"))
+    }
+}
+
+/// Parses a subcommand's arguments (argv[0] and the subcommand's name included): clap sees
+/// the subcommand as the program name.
+pub(crate) fn parse_subcommand<A, I, T>(args: I) -> Result<A, CliError>
+where
+    A: Parser,
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    A::try_parse_from(args.into_iter().skip(1)).map_err(clap_error)
+}
+
 pub fn parse<I, T>(args: I) -> Result<Cli, CliError>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
     let args = Args::try_parse_from(args).map_err(clap_error)?;
-    into_cli(args).map_err(|e| CliError::Usage(format!("error: {e}")))
+    into_cli(args).map_err(CliError::usage)
 }
 
 fn into_cli(args: Args) -> Result<Cli, UsageError> {

@@ -66,12 +66,10 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    // Drop argv[0] so clap sees "compare" as the program name.
-    let args = Args::try_parse_from(args.into_iter().skip(1)).map_err(crate::cli::clap_error)?;
-    let usage = |m: String| CliError::Usage(format!("error: {m}"));
-    let base = read_report(&args.base).map_err(usage)?;
-    let new = read_report(&args.new).map_err(usage)?;
-    compare(&base, &new, &args.metrics, args.max_regression).map_err(usage)
+    let args: Args = crate::cli::parse_subcommand(args)?;
+    let base = read_report(&args.base).map_err(CliError::usage)?;
+    let new = read_report(&args.new).map_err(CliError::usage)?;
+    compare(&base, &new, &args.metrics, args.max_regression).map_err(CliError::usage)
 }
 
 /// Compare the named metrics (defaults when `names` is empty); `band_pct` in percent.

@@ -49,25 +49,24 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let args = Args::try_parse_from(args.into_iter().skip(1)).map_err(crate::cli::clap_error)?;
-    let usage = |m: String| CliError::Usage(format!("error: {m}"));
+    let args: Args = crate::cli::parse_subcommand(args)?;
     let svg = if args.bars {
         let parsed = args
             .items
             .iter()
             .map(|i| parse_bar(i))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(usage)?;
-        bars::render(&args.title, &args.y_label, &parsed, args.reference).map_err(usage)?
+            .map_err(CliError::usage)?;
+        bars::render(&args.title, &args.y_label, &parsed, args.reference).map_err(CliError::usage)?
     } else {
         let mut runs = Vec::with_capacity(args.items.len());
         for item in &args.items {
-            let (name, files) = item
-                .split_once('=')
-                .ok_or_else(|| usage(format!("'{item}': expected NAME=FILE.hlog[,FILE.hlog...]")))?;
-            let mut total = Histogram::<u64>::new(3).map_err(|e| usage(e.to_string()))?;
+            let (name, files) = item.split_once('=').ok_or_else(|| {
+                CliError::usage(format!("'{item}': expected NAME=FILE.hlog[,FILE.hlog...]"))
+            })?;
+            let mut total = Histogram::<u64>::new(3).map_err(|e| CliError::usage(e.to_string()))?;
             for file in files.split(',') {
-                read_hlog(Path::new(file), &mut total).map_err(usage)?;
+                read_hlog(Path::new(file), &mut total).map_err(CliError::usage)?;
             }
             runs.push((name, total));
         }
@@ -75,10 +74,10 @@ where
             .iter()
             .map(|(name, h)| Series { name, histogram: h })
             .collect();
-        svg::render(&args.title, &series).map_err(usage)?
+        svg::render(&args.title, &series).map_err(CliError::usage)?
     };
     std::fs::write(&args.out, svg)
-        .map_err(|e| usage(format!("--out: cannot write {}: {e}", args.out.display())))?;
+        .map_err(|e| CliError::usage(format!("--out: cannot write {}: {e}", args.out.display())))?;
     Ok(args.out)
 }
 

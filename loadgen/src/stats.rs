@@ -208,24 +208,9 @@ impl Stats {
     }
 
     /// Hand out what was recorded since the last call and start afresh (once a second:
-    /// the clone is the only allocation, and it is off the per-request path).
+    /// the fresh histograms are the only allocation, and it is off the per-request path).
     pub fn take(&mut self) -> Stats {
-        let taken = self.clone();
-        self.response.reset();
-        self.service.reset();
-        self.send_lag.reset();
-        self.responses = 0;
-        self.sent = 0;
-        self.bytes_read = 0;
-        self.errors = Errors::default();
-        self.status.fill(0);
-        self.status_other = 0;
-        for g in &mut self.groups {
-            g.latency.reset();
-            g.responses = 0;
-            g.errors = 0;
-        }
-        taken
+        std::mem::replace(self, Stats::with_groups(self.groups.len()))
     }
 }
 

@@ -19,7 +19,7 @@ pub mod plot;
 mod progress;
 pub mod report;
 mod request;
-pub mod response;
+mod response;
 mod run;
 mod schedule;
 pub mod stats;
@@ -31,5 +31,5 @@ mod worker;
 
 pub use config::{Config, UsageError};
 pub use report::Report;
-pub use run::{Prepared, RunError, RunOptions, effective_threads, prepare, run, run_with};
+pub use run::{Prepared, RunError, RunOptions, prepare, run, run_with};
 pub use target::Target;

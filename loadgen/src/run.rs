@@ -62,7 +62,7 @@ pub fn run_with(config: &Config, options: &RunOptions) -> Result<Report, RunErro
 }
 
 /// Threads actually used: never more than connections or requests.
-pub fn effective_threads(config: &Config) -> usize {
+fn effective_threads(config: &Config) -> usize {
     let by_requests = config
         .requests
         .map_or(usize::MAX, |n| n.min(usize::MAX as u64) as usize);

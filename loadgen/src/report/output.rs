@@ -8,7 +8,7 @@ use super::{Report, bmf, hgrm, hlog, svg, text};
 use crate::cli::Output;
 
 /// Whether the text report has to move to stderr because stdout carries the JSON.
-pub fn json_on_stdout(output: &Output) -> bool {
+fn json_on_stdout(output: &Output) -> bool {
     output.json.as_deref() == Some("-")
 }
 

@@ -147,3 +147,27 @@ impl Args {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flags' defaults are written in the clap attributes and in `Config::default()`
+    /// (which library users get); they must not drift apart.
+    #[test]
+    fn flag_defaults_are_the_config_defaults() {
+        let cfg = Args::try_parse_from(["server"]).unwrap().into_config().unwrap();
+        let d = Config::default();
+        let pick = |c: &Config| {
+            (
+                c.listen,
+                c.workers,
+                c.max_conns,
+                (c.header_timeout, c.keepalive_timeout, c.shutdown_timeout),
+                (c.max_header_bytes, c.max_body_bytes),
+                (c.root.clone(), c.data_dir.clone(), c.group_commit),
+            )
+        };
+        assert_eq!(pick(&cfg), pick(&d));
+    }
+}

@@ -51,14 +51,28 @@ fn loadgen_config(targets: &Path) -> Config {
     config
 }
 
-#[test]
-fn weights_and_names_give_an_exact_per_target_breakdown() {
-    let server = server::start(server::Config {
+fn one_worker_server() -> server::ServerHandle {
+    server::start(server::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         workers: 1,
         ..Default::default()
     })
-    .unwrap();
+    .unwrap()
+}
+
+/// 400 requests of the mix in `path`: every one answered 200, no errors.
+fn run_400(path: &Path) -> loadgen::Report {
+    let mut config = loadgen_config(path);
+    config.requests = Some(400);
+    let report = loadgen::run(&config).unwrap();
+    assert_eq!((report.requests, report.errors.total), (400, 0));
+    assert_eq!(report.status.get("200"), Some(&400));
+    report
+}
+
+#[test]
+fn weights_and_names_give_an_exact_per_target_breakdown() {
+    let server = one_worker_server();
     let a = server.addr();
     let dir = common::scratch_dir("targets-weights");
     let path = write_targets(
@@ -68,11 +82,7 @@ fn weights_and_names_give_an_exact_per_target_breakdown() {
              POST http://{a}/echo name=echo\nContent-Type: text/plain\n< ping\n"
         ),
     );
-    let mut config = loadgen_config(&path);
-    config.requests = Some(400);
-    let report = loadgen::run(&config).unwrap();
-    assert_eq!((report.requests, report.errors.total), (400, 0));
-    assert_eq!(report.status.get("200"), Some(&400));
+    let report = run_400(&path);
     let got: Vec<(&str, u64, u64)> = report
         .targets
         .iter()
@@ -98,23 +108,14 @@ fn weights_and_names_give_an_exact_per_target_breakdown() {
 /// connections each response must be framed by its own request's method.
 #[test]
 fn head_and_get_targets_share_connections_without_misframing() {
-    let server = server::start(server::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        workers: 1,
-        ..Default::default()
-    })
-    .unwrap();
+    let server = one_worker_server();
     let a = server.addr();
     let dir = common::scratch_dir("targets-head");
     let path = write_targets(
         &dir,
         &format!("GET http://{a}/plaintext name=get\n\nHEAD http://{a}/plaintext name=head\n"),
     );
-    let mut config = loadgen_config(&path);
-    config.requests = Some(400);
-    let report = loadgen::run(&config).unwrap();
-    assert_eq!((report.requests, report.errors.total), (400, 0));
-    assert_eq!(report.status.get("200"), Some(&400));
+    let report = run_400(&path);
     let got: Vec<(&str, u64)> = report
         .targets
         .iter()

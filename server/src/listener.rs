@@ -1,22 +1,81 @@
 //! Listening sockets: one per worker on the same address, with SO_REUSEPORT, so the
 //! kernel spreads new connections across workers without a shared accept queue.
+//!
+//! SO_REUSEPORT would also let a second process of the same user join the group and take
+//! half the connections, so the address is claimed first: a probe bind without
+//! SO_REUSEPORT fails on any existing listener (any program), and an abstract Unix socket
+//! named after the address, held for the server's life, excludes a second server of ours
+//! started at the same instant (the kernel frees it when the process ends, even on kill -9).
 
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::SocketAddr;
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::UnixListener;
 
 /// Pending connections the kernel may queue per listener (capped by net.core.somaxconn).
 const BACKLOG: i32 = 4096;
 
+/// The workers' listeners and the claim on their address (released when dropped).
+pub struct Listeners {
+    pub sockets: Vec<mio::net::TcpListener>,
+    pub claim: AddressClaim,
+}
+
+/// This process's exclusive hold on a listening address.
+pub struct AddressClaim {
+    _name: UnixListener,
+}
+
 /// Binds `count` listeners to `addr`; port 0 is resolved once so all share the real port.
-pub fn bind_reuseport(addr: SocketAddr, count: usize) -> io::Result<Vec<mio::net::TcpListener>> {
+/// Another listener on the address (another server, nginx, anything) is an `AddrInUse` error.
+pub fn bind_reuseport(addr: SocketAddr, count: usize) -> io::Result<Listeners> {
+    let claim = if addr.port() == 0 {
+        None // the kernel hands out a port nobody holds; claimed once it is known
+    } else {
+        let claim = claim(addr)?;
+        probe(addr)?;
+        Some(claim)
+    };
     let first = bind_one(addr)?;
     let bound = first.local_addr()?;
-    let mut listeners = vec![first];
+    let claim = match claim {
+        Some(claim) => claim,
+        None => self::claim(bound)?,
+    };
+    let mut sockets = vec![first];
     for _ in 1..count {
-        listeners.push(bind_one(bound)?);
+        sockets.push(bind_one(bound)?);
     }
-    Ok(listeners)
+    Ok(Listeners { sockets, claim })
+}
+
+fn in_use(addr: SocketAddr, who: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AddrInUse,
+        format!("cannot listen on {addr}: address in use ({who} is listening there)"),
+    )
+}
+
+fn claim(addr: SocketAddr) -> io::Result<AddressClaim> {
+    let name = std::os::unix::net::SocketAddr::from_abstract_name(format!("evloop-server {addr}"))?;
+    match UnixListener::bind_addr(&name) {
+        Ok(listener) => Ok(AddressClaim { _name: listener }),
+        Err(e) if e.kind() == io::ErrorKind::AddrInUse => Err(in_use(addr, "another evloop server")),
+        Err(e) => Err(e),
+    }
+}
+
+/// A bind without SO_REUSEPORT conflicts with every listener on the address, whoever owns
+/// it; SO_REUSEADDR keeps connections in TIME_WAIT from a previous run out of the way.
+fn probe(addr: SocketAddr) -> io::Result<()> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    match socket.bind(&addr.into()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AddrInUse => Err(in_use(addr, "another process")),
+        Err(e) => Err(io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))),
+    }
 }
 
 fn bind_one(addr: SocketAddr) -> io::Result<mio::net::TcpListener> {

@@ -19,6 +19,8 @@ pub struct ServerHandle {
     shutdown: Arc<AtomicBool>,
     wakers: Vec<Arc<Waker>>,
     threads: Vec<JoinHandle<io::Result<()>>>,
+    /// Held while the server runs: no other server may listen on `addr` meanwhile.
+    _claim: listener::AddressClaim,
     /// The database thread, when the API is on; it ends once every worker has.
     database: Option<JoinHandle<()>>,
     counters: Vec<Arc<WorkerCounters>>,
@@ -32,8 +34,8 @@ pub fn start(cfg: Config) -> io::Result<ServerHandle> {
             "workers must be at least 1",
         ));
     }
-    let listeners = listener::bind_reuseport(cfg.listen, cfg.workers)?;
-    let addr = listeners[0].local_addr()?;
+    let listener::Listeners { sockets, claim } = listener::bind_reuseport(cfg.listen, cfg.workers)?;
+    let addr = sockets[0].local_addr()?;
     let cfg = Arc::new(cfg);
     let shutdown = Arc::new(AtomicBool::new(false));
     let mut handle = ServerHandle {
@@ -41,6 +43,7 @@ pub fn start(cfg: Config) -> io::Result<ServerHandle> {
         shutdown,
         wakers: Vec::new(),
         threads: Vec::new(),
+        _claim: claim,
         database: None,
         counters: Vec::new(),
     };
@@ -51,7 +54,7 @@ pub fn start(cfg: Config) -> io::Result<ServerHandle> {
         polls.push(poll);
     }
     let mut apis = start_database(&cfg, &handle.wakers, &mut handle.database)?.map(Vec::into_iter);
-    for (i, (listener, poll)) in listeners.into_iter().zip(polls).enumerate() {
+    for (i, (listener, poll)) in sockets.into_iter().zip(polls).enumerate() {
         let counters = Arc::new(WorkerCounters::default());
         handle.counters.push(counters.clone());
         let api = apis.as_mut().and_then(Iterator::next);

@@ -14,7 +14,11 @@ struct Proc {
 
 /// Starts the binary through `sh` (so a test can lower limits) and waits for its line.
 fn spawn(shell_prefix: &str, args: &str) -> Proc {
-    let cmd = format!("{shell_prefix} exec {SERVER_BIN} --listen 127.0.0.1:0 {args}");
+    spawn_at(shell_prefix, "127.0.0.1:0", args)
+}
+
+fn spawn_at(shell_prefix: &str, listen: &str, args: &str) -> Proc {
+    let cmd = format!("{shell_prefix} exec {SERVER_BIN} --listen {listen} {args}");
     let mut sh = Command::new("sh");
     sh.args(["-c", &cmd]).stderr(Stdio::piped());
     let (child, addr, line) = spawn_listening(sh);
@@ -133,6 +137,78 @@ fn an_address_in_use_is_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen on"));
+}
+
+/// Runs the binary to its end, or kills it after 5 s (a server that should have refused to
+/// start would otherwise run forever).
+fn run_bounded(args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(SERVER_BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill(); // still running: it started when it should have refused
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_second_server_on_the_same_address_is_refused_and_the_first_keeps_every_connection() {
+    let mut first = spawn("", "--workers 2");
+    let addr = first.addr.to_string();
+    let out = run_bounded(&["--listen", &addr, "--workers", "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot listen on {addr}: address in use")),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no listening line: {:?}", out.stdout);
+    for _ in 0..20 {
+        assert_eq!(Client::connect(first.addr).request(GET_PLAINTEXT).status, 200);
+    }
+    signal(&first, libc::SIGTERM);
+    assert!(wait_exit(&mut first, Duration::from_secs(5)).success());
+    let mut summary = String::new();
+    first
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut summary)
+        .unwrap();
+    assert!(
+        summary.contains("accepted 20 open"),
+        "every connection went to the first server: {summary}"
+    );
+    // Once it is gone, the address is free again at once (TIME_WAIT does not block it).
+    let mut again = spawn_at("", &addr, "--workers 1");
+    assert_eq!(Client::connect(again.addr).request(GET_PLAINTEXT).status, 200);
+    signal(&again, libc::SIGTERM);
+    assert!(wait_exit(&mut again, Duration::from_secs(5)).success());
+}
+
+#[test]
+fn another_programs_reuseport_listener_is_not_joined() {
+    use socket2::{Domain, Socket, Type};
+    let foreign = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    foreign.set_reuse_port(true).unwrap();
+    foreign
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    foreign.listen(16).unwrap();
+    let addr = foreign.local_addr().unwrap().as_socket().unwrap().to_string();
+    let out = run_bounded(&["--listen", &addr]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("address in use (another process is listening there)"),
+        "{err}"
+    );
 }
 
 /// User+system CPU time of a process, in clock ticks.

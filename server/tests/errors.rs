@@ -197,3 +197,52 @@ fn a_silent_new_connection_is_closed_at_the_header_timeout() {
         "{waited:?}"
     );
 }
+
+#[test]
+fn error_answers_to_head_have_no_body() {
+    let long_header = format!("HEAD / HTTP/1.1\r\nHost: t\r\nX: {}\r\n\r\n", "a".repeat(20_000));
+    let long_line = format!("HEAD /{} HTTP/1.1\r\nHost: t\r\n\r\n", "a".repeat(9_000));
+    for (req, status) in [
+        (&b"HEAD /plaintext HTTP/1.1\r\n\r\n"[..], 400),
+        (b"HEAD / HTTP/1.1\r\nHost: t\r\nHost: u\r\n\r\n", 400),
+        (b"HEAD / HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n", 400),
+        (b"HEAD / HTTP/2.0\r\nHost: t\r\n\r\n", 505),
+        (
+            b"HEAD / HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999\r\n\r\n",
+            413,
+        ),
+        (
+            b"HEAD / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            501,
+        ),
+        (long_header.as_bytes(), 431),
+        (long_line.as_bytes(), 414),
+    ] {
+        let server = start(one_worker());
+        let mut c = Client::connect(server.addr());
+        c.send(req);
+        let all = c.read_to_end();
+        let text = String::from_utf8_lossy(&all);
+        let head_end = text.find("\r\n\r\n").expect("a complete head") + 4;
+        assert!(text.starts_with(&format!("HTTP/1.1 {status} ")), "{text}");
+        assert!(
+            text.contains("Content-Length: "),
+            "HEAD keeps GET's headers: {text}"
+        );
+        assert_eq!(&text[head_end..], "", "no body after the head for {status}");
+    }
+}
+
+#[test]
+fn a_head_request_that_times_out_gets_408_without_a_body() {
+    let server = start(Config {
+        header_timeout: Duration::from_millis(100),
+        ..one_worker()
+    });
+    let mut c = Client::connect(server.addr());
+    c.send(b"HEAD / HTTP/1.1\r\nHost: t\r\n");
+    let all = c.read_to_end();
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.starts_with("HTTP/1.1 408 "), "{text}");
+    assert!(text.ends_with("\r\n\r\n"), "no body: {text}");
+}

@@ -180,12 +180,15 @@ impl Conn {
             let status = err.status();
             format!("{} {} from {peer}: {}", status.code, status.reason, err.detail())
         });
+        // The head may not have parsed, but a HEAD request is known by its first bytes, and
+        // its answer has no body whatever the status (RFC 9110 §9.3.2).
+        let head_only = self.rbuf[self.rstart..self.rend].starts_with(b"HEAD ");
         let res = Responder {
             out: &mut self.wbuf,
             scratch: ctx.scratch,
             date_line: ctx.date.line(),
             persistence: Persistence::Close,
-            head_only: false,
+            head_only,
             file_slot: &mut self.file_out,
         };
         res.send_error(err);

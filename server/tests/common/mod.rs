@@ -144,6 +144,19 @@ impl Client {
         self.read_response()
     }
 
+    /// Everything the server sends until it closes the connection (EOF or reset).
+    pub fn read_to_end(&mut self) -> Vec<u8> {
+        loop {
+            match self.fill() {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
+                Err(e) => panic!("reading to EOF: {e}"),
+            }
+        }
+        std::mem::take(&mut self.buf)
+    }
+
     /// True when the server has closed the connection (EOF or reset) with nothing more to read.
     pub fn is_closed(&mut self) -> bool {
         self.buf.is_empty()

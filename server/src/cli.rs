@@ -1,6 +1,6 @@
 //! Command-line flags, turned into a `Config`.
 
-use crate::api::auth::Secret;
+use crate::api::auth::{Secret, USERS};
 use crate::config::{Config, DEFAULT_DATA_DIR};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -77,8 +77,8 @@ pub struct Args {
 pub enum Command {
     /// Print one bearer token for the Like API on stdout.
     Token {
-        /// The user id the token speaks for.
-        #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..=i64::MAX as u64))]
+        /// The user id the token speaks for (1 or more: 0 is nobody).
+        #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(*USERS.start()..=*USERS.end()))]
         user: u64,
         /// File holding the signing key (else $EVLOOP_AUTH_SECRET).
         #[arg(long, value_name = "FILE", value_parser = parse_secret_file)]

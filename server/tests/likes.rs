@@ -112,6 +112,31 @@ fn liking_is_idempotent_per_user_and_unliking_too() {
 }
 
 #[test]
+fn two_authorization_headers_get_400_in_either_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(api_config(dir.path()));
+    let post = create_post(&mut Client::connect(server.addr()), "twice");
+    let good = format!("Authorization: Bearer {}\r\n", token(5));
+    let junk = "Authorization: Bearer junk\r\n";
+    for (first, second) in [
+        (junk, good.as_str()),
+        (good.as_str(), junk),
+        (good.as_str(), good.as_str()),
+    ] {
+        let mut c = Client::connect(server.addr());
+        let req = format!("POST /api/posts/{post}/like HTTP/1.1\r\nHost: t\r\n{first}{second}\r\n");
+        let r = c.request(req.as_bytes());
+        assert_eq!(r.status, 400, "{first}{second}");
+        assert_eq!(
+            r.body_text(),
+            "400 Bad Request: more than one Authorization header\n"
+        );
+        assert!(c.is_closed());
+    }
+    assert_eq!(like_count(&mut Client::connect(server.addr()), post), 0);
+}
+
+#[test]
 fn every_bad_token_gets_401_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(api_config(dir.path()));
@@ -133,6 +158,8 @@ fn every_bad_token_gets_401_and_writes_nothing() {
         Some(&format!("Bearer {expired}")),
         Some(&format!("Bearer {forged}")),
         Some(&format!("Bearer {other_key}")),
+        // User ids start at 1: a correctly signed token for user 0 speaks for nobody.
+        Some(&format!("Bearer {}", token(0))),
     ] {
         let header = auth
             .map(|a| format!("Authorization: {a}\r\n"))

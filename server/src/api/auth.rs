@@ -13,6 +13,9 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Secrets shorter than this are refused: a short HMAC key is guessable.
 pub const MIN_SECRET_BYTES: usize = 16;
+/// User ids a token may speak for. 0 is nobody: it is what an unset id defaults to, so a
+/// bug that mints for "no user" must not speak for a real one. The top is SQLite's INTEGER.
+pub const USERS: std::ops::RangeInclusive<u64> = 1..=i64::MAX as u64;
 /// Longest token accepted; anything longer is malformed without further work.
 const MAX_TOKEN: usize = 128;
 
@@ -72,7 +75,7 @@ impl Secret {
         // Parsed only after the signature holds: nothing unsigned is trusted.
         let user: u64 = user.parse().ok()?;
         let expires: u64 = expires.parse().ok()?;
-        (expires > unix_now()).then_some(user)
+        (USERS.contains(&user) && expires > unix_now()).then_some(user)
     }
 }
 
@@ -128,6 +131,11 @@ mod tests {
         assert_eq!(s.verify(b"garbage"), None);
         assert_eq!(caller(&s, Some(b"Basic abc")), Caller::Refused);
         assert_eq!(caller(&s, None), Caller::Anonymous);
+        assert_eq!(s.verify(s.mint(0, Duration::from_secs(60)).as_bytes()), None);
+        assert_eq!(
+            s.verify(s.mint(1 << 63, Duration::from_secs(60)).as_bytes()),
+            None
+        );
     }
 
     #[test]

@@ -151,6 +151,7 @@ struct Fields<'b> {
 fn fields_of<'b>(headers: &[httparse::Header<'b>], minor: u8) -> Result<Fields<'b>, HttpError> {
     let mut f = Fields::default();
     let mut hosts = 0;
+    let mut authorizations = 0;
     for h in headers {
         let name = h.name.as_bytes();
         let is = |expected: &[u8]| name.eq_ignore_ascii_case(expected);
@@ -171,7 +172,10 @@ fn fields_of<'b>(headers: &[httparse::Header<'b>], minor: u8) -> Result<Fields<'
             }
             12 if is(b"content-type") => f.content_type = Some(h.value),
             13 if is(b"if-none-match") => f.conditions.if_none_match = Some(h.value),
-            13 if is(b"authorization") => f.authorization = Some(h.value),
+            13 if is(b"authorization") => {
+                authorizations += 1;
+                f.authorization = Some(h.value);
+            }
             14 if is(b"content-length") => {
                 let n = parse_content_length(h.value)?;
                 if f.content_length.is_some_and(|prev| prev != n) {
@@ -197,6 +201,11 @@ fn fields_of<'b>(headers: &[httparse::Header<'b>], minor: u8) -> Result<Fields<'
             19 if is(b"if-unmodified-since") => f.conditions.if_unmodified_since = Some(h.value),
             _ => {}
         }
+    }
+    // Which of two credentials counts is a question a proxy and this server could answer
+    // differently: refused, as a repeated Host is.
+    if authorizations > 1 {
+        return Err(HttpError::BadRequest("more than one Authorization header"));
     }
     match (minor, hosts) {
         (1, 0) => Err(HttpError::BadRequest("missing Host header")),

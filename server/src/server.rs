@@ -5,18 +5,18 @@ use crate::api::store::{self, StoreConfig, WorkerInbox};
 use crate::config::Config;
 use crate::listener;
 use crate::stats::{Stats, WorkerCounters};
-use crate::worker::{WAKER, Worker};
+use crate::worker::{Control, WAKER, Worker};
 use mio::{Poll, Waker};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 
 /// A running server: its bound address, its counters, and the way to stop it.
 pub struct ServerHandle {
     addr: SocketAddr,
-    shutdown: Arc<AtomicBool>,
+    control: Arc<Control>,
     wakers: Vec<Arc<Waker>>,
     threads: Vec<JoinHandle<io::Result<()>>>,
     /// Held while the server runs: no other server may listen on `addr` meanwhile.
@@ -37,10 +37,9 @@ pub fn start(cfg: Config) -> io::Result<ServerHandle> {
     let listener::Listeners { sockets, claim } = listener::bind_reuseport(cfg.listen, cfg.workers)?;
     let addr = sockets[0].local_addr()?;
     let cfg = Arc::new(cfg);
-    let shutdown = Arc::new(AtomicBool::new(false));
     let mut handle = ServerHandle {
         addr,
-        shutdown,
+        control: Arc::default(),
         wakers: Vec::new(),
         threads: Vec::new(),
         _claim: claim,
@@ -58,14 +57,7 @@ pub fn start(cfg: Config) -> io::Result<ServerHandle> {
         let counters = Arc::new(WorkerCounters::default());
         handle.counters.push(counters.clone());
         let api = apis.as_mut().and_then(Iterator::next);
-        let worker = Worker::new(
-            poll,
-            listener,
-            cfg.clone(),
-            handle.shutdown.clone(),
-            counters,
-            api,
-        )?;
+        let worker = Worker::new(poll, listener, cfg.clone(), handle.control.clone(), counters, api)?;
         let thread = std::thread::Builder::new()
             .name(format!("worker-{i}"))
             .spawn(move || worker.run())?;
@@ -130,7 +122,18 @@ impl ServerHandle {
     /// Starts a graceful shutdown: stop accepting, finish requests in flight, close idle
     /// connections. Returns at once; `join` waits for the workers.
     pub fn shutdown(&self) {
-        self.shutdown.store(true, Ordering::Release);
+        self.control.shutdown.store(true, Ordering::Release);
+        self.wake_all();
+    }
+
+    /// Asks every worker to reload what can be reloaded (the static-file cache and root);
+    /// connections and requests in flight are untouched. Returns at once.
+    pub fn reload(&self) {
+        self.control.reloads.fetch_add(1, Ordering::AcqRel);
+        self.wake_all();
+    }
+
+    fn wake_all(&self) {
         for waker in &self.wakers {
             // A failed wake means the worker is already gone.
             let _ = waker.wake();

@@ -1,8 +1,10 @@
 //! SIGTERM/SIGINT: the first drains the server gracefully, a second exits at once.
+//! SIGHUP (a closed terminal, an ssh session gone, or an operator's `kill -HUP`) reloads
+//! what can be reloaded and never stops the server.
 
 use crate::server::ServerHandle;
 use mio::{Events, Interest, Poll, Token};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use std::io;
 use std::time::Duration;
@@ -16,7 +18,7 @@ pub enum Ending {
     Forced(i32),
 }
 
-/// Catches SIGTERM and SIGINT. Create it before announcing the server, so a signal sent
+/// Catches SIGTERM, SIGINT and SIGHUP. Create it before announcing the server, so a signal sent
 /// right after the "listening" line is never handled by the default action.
 pub struct SignalWatch {
     poll: Poll,
@@ -30,7 +32,7 @@ const DRAIN_CHECK: Duration = Duration::from_millis(20);
 impl SignalWatch {
     pub fn new() -> io::Result<SignalWatch> {
         let poll = Poll::new()?;
-        let mut signals = Signals::new([SIGTERM, SIGINT])?;
+        let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
         poll.registry()
             .register(&mut signals, SIGNALS, Interest::READABLE)?;
         Ok(SignalWatch { poll, signals })
@@ -48,6 +50,11 @@ impl SignalWatch {
                 }
             }
             for signal in self.signals.pending() {
+                if signal == SIGHUP {
+                    eprintln!("server: SIGHUP: reloading the static-file cache and --root");
+                    server.reload();
+                    continue;
+                }
                 if draining {
                     return Ok(Ending::Forced(128 + signal));
                 }

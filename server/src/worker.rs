@@ -16,7 +16,7 @@ use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 pub const LISTENER: Token = Token(0);
@@ -25,13 +25,22 @@ const FIRST_CONN: usize = 2;
 /// How long accepting pauses after EMFILE/ENFILE, instead of spinning on the error.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
+/// What the server handle asks of every worker, read when the worker's waker fires.
+#[derive(Default)]
+pub struct Control {
+    pub shutdown: AtomicBool,
+    /// Bumped by each reload request (SIGHUP); a worker reloads when it sees a new value.
+    pub reloads: AtomicU64,
+}
+
 pub struct Worker {
     poll: Poll,
     listener: Option<TcpListener>,
     conns: Slab<Conn>,
     timers: Timers,
     cfg: Arc<Config>,
-    shutdown: Arc<AtomicBool>,
+    control: Arc<Control>,
+    reloads_seen: u64,
     stats: Arc<WorkerCounters>,
     date: DateCache,
     scratch: Vec<u8>,
@@ -50,7 +59,7 @@ impl Worker {
         poll: Poll,
         mut listener: TcpListener,
         cfg: Arc<Config>,
-        shutdown: Arc<AtomicBool>,
+        control: Arc<Control>,
         stats: Arc<WorkerCounters>,
         api: Option<(Api, crossbeam_channel::Receiver<Vec<Reply>>)>,
     ) -> io::Result<Worker> {
@@ -63,7 +72,8 @@ impl Worker {
             conns: Slab::with_capacity(1024),
             timers: Timers::default(),
             max_conns: cfg.max_conns_per_worker(),
-            shutdown,
+            control,
+            reloads_seen: 0,
             stats,
             date: DateCache::default(),
             scratch: Vec::with_capacity(256),
@@ -95,6 +105,7 @@ impl Worker {
                 match event.token() {
                     LISTENER => self.accept_all(now),
                     WAKER => {
+                        self.check_reload();
                         self.check_shutdown(now);
                         self.deliver_replies(now);
                     }
@@ -268,10 +279,30 @@ impl Worker {
         }
     }
 
+    /// After a reload request: drop the static-file cache and look up the root again (a
+    /// root that is a symlink to a release directory follows it). Connections are untouched.
+    fn check_reload(&mut self) {
+        let asked = self.control.reloads.load(Ordering::Acquire);
+        if asked == self.reloads_seen {
+            return;
+        }
+        self.reloads_seen = asked;
+        if let (Some(files), Some(root)) = (&mut self.files, &self.cfg.root) {
+            if let Err(e) = files.reload(root) {
+                log::warn(LogKind::Io, || {
+                    format!(
+                        "reload: --root {}: {e}; keeping the files as they were",
+                        root.display()
+                    )
+                });
+            }
+        }
+    }
+
     /// On the first wake after shutdown is requested: stop accepting, close idle
     /// connections, let busy ones finish within the shutdown timeout.
     fn check_shutdown(&mut self, now: Instant) {
-        if !self.shutdown.load(Ordering::Acquire) || self.drain_deadline.is_some() {
+        if !self.control.shutdown.load(Ordering::Acquire) || self.drain_deadline.is_some() {
             return;
         }
         self.drain_deadline = Some(now + self.cfg.shutdown_timeout);

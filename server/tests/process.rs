@@ -239,3 +239,48 @@ fn running_out_of_file_descriptors_pauses_accepting_without_spinning() {
     signal(&p, libc::SIGTERM);
     assert!(wait_exit(&mut p, Duration::from_secs(5)).success());
 }
+
+#[test]
+fn sighup_reloads_the_files_and_keeps_serving_what_is_in_flight() {
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join("a.txt");
+    std::fs::write(&path, "old!").unwrap();
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let mut p = spawn("", &format!("--workers 2 --root {}", root.path().display()));
+    let get = b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n";
+    let mut c = Client::connect(p.addr);
+    assert_eq!(c.request(get).body_text(), "old!");
+    // Both workers cache it (connections are spread by a hash of the client port).
+    let all_serve = |body: &str| (0..16).all(|_| Client::connect(p.addr).request(get).body_text() == body);
+    assert!(all_serve("old!"));
+    // Same inode, size and mtime: revalidation cannot tell, only a reload can.
+    std::fs::write(&path, "new!").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let mut busy = Client::connect(p.addr);
+    busy.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhello");
+    std::thread::sleep(Duration::from_millis(50)); // let the server take in the first half
+    signal(&p, libc::SIGHUP);
+    busy.send(b"world");
+    let r = busy.read_response();
+    assert_eq!((r.status, r.body_text()), (200, "helloworld"));
+    assert_eq!(r.header("connection"), None, "the connection stays open");
+    eventually("every reloaded worker serves the new bytes", || all_serve("new!"));
+    // The connection opened before the reload keeps working, and a second HUP is no exit.
+    signal(&p, libc::SIGHUP);
+    assert!(all_serve("new!"));
+    assert_eq!(c.request(GET_PLAINTEXT).status, 200);
+    assert!(
+        p.child.try_wait().unwrap().is_none(),
+        "still running after two HUPs"
+    );
+    signal(&p, libc::SIGTERM);
+    assert_eq!(wait_exit(&mut p, Duration::from_secs(5)).code(), Some(0));
+    let mut err = String::new();
+    p.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(err.matches("SIGHUP: reloading").count(), 2, "{err}");
+}

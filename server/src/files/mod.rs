@@ -36,6 +36,12 @@ impl StaticFiles {
         })
     }
 
+    /// Forgets every cached file and resolves `root` again; on error nothing changes.
+    pub fn reload(&mut self, root: &Path) -> io::Result<()> {
+        self.cache = FileCache::new(root)?;
+        Ok(())
+    }
+
     /// Answers a request for a path no built-in route claimed.
     pub fn serve(&mut self, head: &Head<'_>, res: Responder<'_>, now: Instant) {
         let target = match path::normalise(head.path(), &mut self.decoded, &mut self.rel) {

@@ -133,6 +133,10 @@ impl ResponseParser {
             Err(_) => return Err(ParseError),
         };
         let status = parsed.code.ok_or(ParseError)?;
+        // Three digits, but no status class below 1xx exists (RFC 9110 §15).
+        if status < 100 {
+            return Err(ParseError);
+        }
         if (100..200).contains(&status) {
             return Ok(Some(used)); // interim response: the real one follows
         }
@@ -278,6 +282,8 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n",
+            b"HTTP/1.1 099 Continue\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.1 000 OK\r\nContent-Length: 0\r\n\r\n",
         ] {
             let mut parser = ResponseParser::new();
             assert_eq!(parser.step(bad, false), Err(ParseError), "{bad:?}");

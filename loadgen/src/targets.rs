@@ -1,7 +1,7 @@
 //! `--targets FILE`: a request mix instead of one URL.
 //!
 //! ```text
-//! # Lines starting with # are comments; blank lines separate targets.
+//! # Lines whose first non-blank character is # are comments; blank lines separate targets.
 //! POST http://127.0.0.1:8080/api/posts/7/like weight=3 name=like
 //! Authorization: Bearer 7.1795582975.C0aG...
 //!
@@ -61,7 +61,8 @@ pub fn parse(text: &str, dir: &Path) -> Result<Vec<TargetSpec>, String> {
     for (index, raw) in text.lines().enumerate() {
         let n = index + 1;
         let line = raw.trim_end();
-        if line.starts_with('#') {
+        // Indented too: ` #GET ...` read as a target would be one that cannot be written back.
+        if line.trim_start().starts_with('#') {
             continue;
         }
         if line.is_empty() {
@@ -207,6 +208,7 @@ mod tests {
             ("POST http://h/\n< body\nX: late\n", "3:"),
             ("POST http://h/\n@/nonexistent/file\n", "2:"),
             ("# only comments\n", "1:"),
+            ("  # an indented comment\n", "1:"),
         ] {
             let err = parse(text, Path::new(".")).unwrap_err();
             assert!(err.starts_with(line), "{text:?}: {err}");

@@ -5,7 +5,8 @@
 //! In-process use: build a [`Config`], call [`run`], inspect the [`Report`].
 
 pub mod assert;
-mod chunked;
+#[doc(hidden)] // public for the fuzz targets (fuzz-checks); not an API
+pub mod chunked;
 pub mod cli;
 mod clock;
 pub mod compare;
@@ -19,7 +20,8 @@ pub mod plot;
 mod progress;
 pub mod report;
 mod request;
-mod response;
+#[doc(hidden)] // public for the fuzz targets (fuzz-checks); not an API
+pub mod response;
 mod run;
 mod schedule;
 pub mod stats;

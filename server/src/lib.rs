@@ -13,7 +13,8 @@ pub mod api;
 pub mod cli;
 mod config;
 mod conn;
-mod files;
+#[doc(hidden)] // public for the fuzz targets (fuzz-checks); not an API
+pub mod files;
 pub mod http;
 mod listener;
 mod log;

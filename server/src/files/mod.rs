@@ -4,7 +4,7 @@
 mod cache;
 mod path;
 pub mod preconditions;
-mod range;
+pub mod range;
 
 use crate::http::head::Head;
 use crate::http::response::{FileBody, Responder};

@@ -242,7 +242,7 @@ fn check_request(
 }
 
 /// RFC 9110 `tchar`.
-fn is_token_byte(b: u8) -> bool {
+pub(crate) fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 

@@ -17,6 +17,7 @@
 //! cycle, round-robin over connections. `name` groups targets in the report's breakdown;
 //! by default the name is the method and the path with numeric segments as `{id}`.
 
+use crate::config::is_token_byte;
 use std::path::Path;
 
 /// One parsed target.
@@ -96,8 +97,12 @@ pub fn parse(text: &str, dir: &Path) -> Result<Vec<TargetSpec>, String> {
             let (name, value) = line
                 .split_once(':')
                 .ok_or_else(|| format!("{n}: expected 'Name: value', got '{line}'"))?;
-            t.headers
-                .push((name.trim().to_string(), value.trim().to_string()));
+            let name = name.trim();
+            // Said here, with its line, rather than later as "target N".
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                return Err(format!("{n}: '{name}' is not a valid header name"));
+            }
+            t.headers.push((name.to_string(), value.trim().to_string()));
         }
     }
     finish(current.take(), &mut inline_body, &mut targets);
@@ -114,6 +119,9 @@ fn request_line(line: &str, n: usize) -> Result<TargetSpec, String> {
             "{n}: expected 'METHOD URL [weight=N] [name=LABEL]', got '{line}'"
         ));
     };
+    if !method.bytes().all(is_token_byte) {
+        return Err(format!("{n}: '{method}' is not a valid HTTP method"));
+    }
     let mut spec = TargetSpec {
         method: method.to_string(),
         url: url.to_string(),
@@ -205,6 +213,8 @@ mod tests {
             ("GET http://h/ weight=0\n", "1:"),
             ("GET http://h/ colour=red\n", "1:"),
             ("GET http://h/\nno colon here\n", "2:"),
+            ("GET http://h/\n < x: y\n", "2:"),
+            ("G(T http://h/\n", "1:"),
             ("POST http://h/\n< body\nX: late\n", "3:"),
             ("POST http://h/\n@/nonexistent/file\n", "2:"),
             ("# only comments\n", "1:"),

@@ -13,7 +13,6 @@
 # Exit 0 when no target failed, 1 otherwise, 2 on a usage error.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT/fuzz"
 
 RUNS=10000000
 SECONDS_EACH=""
@@ -29,13 +28,15 @@ while [ $# -gt 0 ]; do
     *) TARGETS+=("$1"); shift ;;
   esac
 done
-ALL=$(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | grep -v '^evloop-fuzz$')
+ALL=$(sed -n 's/^name = "\(.*\)"$/\1/p' "$ROOT/fuzz/Cargo.toml" | grep -v '^evloop-fuzz$')
 [ ${#TARGETS[@]} -gt 0 ] || read -r -a TARGETS <<<"$(echo $ALL)"
 for t in "${TARGETS[@]}"; do
   grep -qx "$t" <<<"$ALL" || { echo "fuzz.sh: no target '$t' (targets: $(echo $ALL))" >&2; exit 2; }
 done
 OUT=${OUT:-$ROOT/target/fuzz-runs/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd) # the runs below happen in fuzz/
+cd "$ROOT/fuzz"
 
 if ! command -v cargo-fuzz >/dev/null; then
   echo "== installing cargo-fuzz (crates.io)"
@@ -67,6 +68,8 @@ for t in "${TARGETS[@]}"; do
   rc=$?
   set -e
   secs=$(( $(date +%s) - start ))
+  # Keep the start and the final stats; libFuzzer's progress lines run to megabytes.
+  { head -8 "$log"; echo "[... libFuzzer progress lines dropped ...]"; tail -14 "$log"; } >"$log.short" && mv "$log.short" "$log"
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   kept=$(find "work/$t" -type f | wc -l)
   if [ $rc -eq 0 ]; then

@@ -1,14 +1,13 @@
-//! The server's in-place chunked decoder, driven as the connection drives it: bytes arrive
-//! in pieces, and between pieces the gap the framing left is closed.
+//! The chunked decoder in place (the server's mode), driven as the connection drives it:
+//! bytes arrive in pieces, and between pieces the gap the framing left is closed.
 
 use crate::pieces::{pieces, split_input};
-use server::http::chunked::{ChunkedDecoder, Cursor};
-use server::http::error::HttpError;
+use http_wire::chunked::{ChunkError, ChunkedDecoder, Cursor};
 
 const MAX_BODY: u64 = 1 << 20;
 
 #[derive(Debug, PartialEq, Eq)]
-enum Outcome {
+pub(crate) enum Outcome {
     /// The body ended after `used` input bytes and decoded to `body`.
     Done {
         body: Vec<u8>,
@@ -18,17 +17,17 @@ enum Outcome {
     Incomplete {
         body: Vec<u8>,
     },
-    Failed(HttpError),
+    Failed(ChunkError),
 }
 
-fn decode<'a>(input: impl Iterator<Item = &'a [u8]>) -> Outcome {
+pub(crate) fn decode<'a>(input: impl Iterator<Item = &'a [u8]>) -> Outcome {
     let mut buf = Vec::new();
     let mut cur = Cursor { out: 0, input: 0 };
     let mut decoder = ChunkedDecoder::default();
     let mut dropped = 0; // framing bytes removed from the buffer between pieces
     for piece in input {
         buf.extend_from_slice(piece);
-        match decoder.decode(&mut buf, &mut cur, MAX_BODY) {
+        match decoder.decode_in_place(&mut buf, &mut cur, MAX_BODY) {
             Err(e) => return Outcome::Failed(e),
             Ok(true) => {
                 assert!(cur.out <= cur.input && cur.input <= buf.len());

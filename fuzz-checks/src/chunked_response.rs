@@ -1,22 +1,29 @@
-//! loadgen's skip-only chunked decoder: where a body ends must not depend on the reads.
+//! The chunked decoder skipping (loadgen's mode): where a body ends must not depend on the
+//! reads, and must be where the in-place mode ends it, with the same verdict.
 
+use crate::chunked_request::{self, Outcome as InPlace};
 use crate::pieces::{pieces, split_input};
-use loadgen::chunked::ChunkedDecoder;
+use http_wire::chunked::ChunkedDecoder;
 
 #[derive(Debug, PartialEq, Eq)]
 enum Outcome {
-    Done { used: usize },
+    Done { used: usize, decoded: u64 },
     Incomplete,
     Failed,
 }
 
-fn feed<'a>(input: impl Iterator<Item = &'a [u8]>) -> Outcome {
+fn skip<'a>(input: impl Iterator<Item = &'a [u8]>) -> Outcome {
     let mut decoder = ChunkedDecoder::default();
     let mut total = 0;
     for piece in input {
-        match decoder.feed(piece) {
+        match decoder.skip(piece) {
             Err(_) => return Outcome::Failed,
-            Ok((used, true)) => return Outcome::Done { used: total + used },
+            Ok((used, true)) => {
+                return Outcome::Done {
+                    used: total + used,
+                    decoded: decoder.decoded(),
+                };
+            }
             Ok((used, false)) => {
                 assert_eq!(used, piece.len(), "an unfinished body uses all its input");
                 total += used;
@@ -28,16 +35,34 @@ fn feed<'a>(input: impl Iterator<Item = &'a [u8]>) -> Outcome {
 
 pub fn check(data: &[u8]) {
     let (config, stream) = split_input(data);
-    let whole = feed(std::iter::once(stream));
+    let whole = skip(std::iter::once(stream));
     assert_eq!(
         whole,
-        feed(pieces(config, stream)),
+        skip(pieces(config, stream)),
         "split reads end the body at the same byte"
     );
-    if let Outcome::Done { used } = whole {
-        assert!(used <= stream.len());
+    // One state machine, two drivers: they agree on the end, the size and the verdict (the
+    // in-place limit is 1 MiB, so only a larger body may differ, as too large).
+    match (&whole, chunked_request::decode(std::iter::once(stream))) {
+        (
+            Outcome::Done { used, decoded },
+            InPlace::Done {
+                body,
+                used: used_in_place,
+            },
+        ) => {
+            assert_eq!((*used, *decoded), (used_in_place, body.len() as u64));
+        }
+        (Outcome::Incomplete, InPlace::Incomplete { .. }) | (Outcome::Failed, InPlace::Failed(_)) => {}
+        (_, InPlace::Failed(http_wire::chunked::ChunkError::BodyTooLarge)) => {}
+        (skipped, in_place) => panic!("skip says {skipped:?}, in place says {in_place:?}"),
+    }
+    if let Outcome::Done { used, decoded } = whole {
         // The body ends exactly there: its own bytes are complete, one fewer is not.
-        assert_eq!(feed(std::iter::once(&stream[..used])), Outcome::Done { used });
-        assert_eq!(feed(std::iter::once(&stream[..used - 1])), Outcome::Incomplete);
+        assert_eq!(
+            skip(std::iter::once(&stream[..used])),
+            Outcome::Done { used, decoded }
+        );
+        assert_eq!(skip(std::iter::once(&stream[..used - 1])), Outcome::Incomplete);
     }
 }

@@ -15,8 +15,11 @@ pub mod request_head;
 pub mod response_stream;
 pub mod targets_file;
 
+/// A target's checks: panics when an input breaks an invariant.
+pub type Check = fn(&[u8]);
+
 /// Every target, by the name its corpus directory and fuzz binary have.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("request_head", request_head::check),
     ("chunked_request", chunked_request::check),
     ("chunked_response", chunked_response::check),

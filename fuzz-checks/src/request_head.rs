@@ -1,6 +1,7 @@
-//! The server's request-head parser and framing decision.
+//! The server role's request-head parser and framing decision.
 
-use server::http::head::{self, Framing, Head};
+use http_wire::framing::Framing;
+use http_wire::request::{self as head, Head};
 
 const LIMIT: usize = 16 * 1024;
 
@@ -29,6 +30,7 @@ pub fn check(data: &[u8]) {
         Framing::Chunked => assert_eq!(h.minor_version, 1, "chunked only on HTTP/1.1"),
         Framing::Length(n) => assert!(n > 0),
         Framing::None => {}
+        Framing::UntilClose => panic!("a request body is never close-delimited"),
     }
     let want = decision(&h);
     // Nothing after the head was looked at.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::target::Target;
 use crate::targets::{MAX_GROUPS, TargetSpec};
+use http_wire::token::is_token;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -218,14 +219,14 @@ fn check_request(
     method: &str,
     headers: &[(String, String)],
 ) -> Result<(), UsageError> {
-    if method.is_empty() || !method.bytes().all(is_token_byte) {
+    if !is_token(method.as_bytes()) {
         return Err(UsageError::new(
             method_flag,
             format!("'{method}' is not a valid HTTP method"),
         ));
     }
     for (name, value) in headers {
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
+        if !is_token(name.as_bytes()) {
             return Err(UsageError::new(
                 header_flag,
                 format!("'{name}' is not a valid header name"),
@@ -239,11 +240,6 @@ fn check_request(
         }
     }
     Ok(())
-}
-
-/// RFC 9110 `tchar`.
-pub(crate) fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 #[cfg(test)]

@@ -5,8 +5,6 @@
 //! In-process use: build a [`Config`], call [`run`], inspect the [`Report`].
 
 pub mod assert;
-#[doc(hidden)] // public for the fuzz targets (fuzz-checks); not an API
-pub mod chunked;
 pub mod cli;
 mod clock;
 pub mod compare;

@@ -2,31 +2,22 @@
 //! them into a connection's write buffer.
 
 use crate::target::Target;
+use http_wire::write;
 
 /// Serialise the request: request line, Host (unless the user set one), user headers,
 /// Content-Length when there is a body (unless the user framed it), then the body.
 pub fn build(method: &str, target: &Target, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
     let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
     let mut out = Vec::with_capacity(128 + body.len());
-    out.extend_from_slice(method.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(target.path.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\n");
+    write::request_line(&mut out, method.as_bytes(), target.path.as_bytes());
     if !has("host") {
-        out.extend_from_slice(b"Host: ");
-        out.extend_from_slice(target.authority.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        write::field(&mut out, b"Host", target.authority.as_bytes());
     }
     for (name, value) in headers {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        write::field(&mut out, name.as_bytes(), value.as_bytes());
     }
     if !body.is_empty() && !has("content-length") && !has("transfer-encoding") {
-        out.extend_from_slice(b"Content-Length: ");
-        out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
+        write::content_length(&mut out, body.len() as u64);
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);

@@ -1,13 +1,11 @@
-//! Response framing: find where each response ends in a byte stream, using httparse for
-//! the head and Content-Length / chunked / connection-close rules for the body. Bodies are
-//! skipped, never copied; a split head is the caller's to carry over to the next read.
+//! Response framing over a byte stream: where each response ends, with http-wire's
+//! response-head parser and chunked decoder (the rules the server holds requests to).
+//! Bodies are skipped, never copied; a split head is the caller's to carry over to the next
+//! read.
 
-use std::mem::MaybeUninit;
-
-use crate::chunked::ChunkedDecoder;
-
-/// Enough for any sane response head; more headers than this is a parse error.
-const MAX_HEADERS: usize = 64;
+use http_wire::chunked::ChunkedDecoder;
+use http_wire::framing::Framing;
+use http_wire::response;
 
 /// One complete response, as far as the load generator cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +88,7 @@ impl ResponseParser {
                     return Ok(self.finish(pos));
                 }
                 Body::Chunked(decoder) => {
-                    let (used, done) = decoder.feed(&buf[pos..]).map_err(|_| ParseError)?;
+                    let (used, done) = decoder.skip(&buf[pos..]).map_err(|_| ParseError)?;
                     pos += used;
                     if !done {
                         return Ok(Step::NeedMore { consumed: pos });
@@ -123,65 +121,24 @@ impl ResponseParser {
     /// Parse one head. `Some(len)` when complete; sets up the body (a bodiless response
     /// is represented as `Length(0)`). Interim 1xx heads are consumed and skipped.
     fn parse_head(&mut self, buf: &[u8], head_request: bool) -> Result<Option<usize>, ParseError> {
-        // Uninitialised header slots: no 2 KiB memset per response.
-        let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
-        let mut parsed = httparse::Response::new(&mut []);
-        let config = httparse::ParserConfig::default();
-        let used = match config.parse_response_with_uninit_headers(&mut parsed, buf, &mut headers) {
-            Ok(httparse::Status::Complete(used)) => used,
-            Ok(httparse::Status::Partial) => return Ok(None),
-            Err(_) => return Err(ParseError),
+        let Some(head) = response::parse(buf, head_request).map_err(|_| ParseError)? else {
+            return Ok(None);
         };
-        let status = parsed.code.ok_or(ParseError)?;
-        // Three digits, but no status class below 1xx exists (RFC 9110 §15).
-        if status < 100 {
-            return Err(ParseError);
+        if head.is_interim() {
+            return Ok(Some(head.len)); // the real response follows
         }
-        if (100..200).contains(&status) {
-            return Ok(Some(used)); // interim response: the real one follows
-        }
-        let mut length = None;
-        let mut chunked = false;
-        let mut close = parsed.version == Some(0);
-        for header in parsed.headers.iter() {
-            if header.name.eq_ignore_ascii_case("content-length") {
-                let text = std::str::from_utf8(header.value).map_err(|_| ParseError)?;
-                let value = text.trim().parse::<u64>().map_err(|_| ParseError)?;
-                if length.is_some_and(|l| l != value) {
-                    return Err(ParseError);
-                }
-                length = Some(value);
-            } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = has_token(header.value, b"chunked");
-            } else if header.name.eq_ignore_ascii_case("connection") {
-                if has_token(header.value, b"close") {
-                    close = true;
-                } else if has_token(header.value, b"keep-alive") {
-                    close = false;
-                }
-            }
-        }
-        let bodiless = head_request || status == 204 || status == 304;
-        self.body = if bodiless {
-            Body::Length(0)
-        } else if chunked {
-            Body::Chunked(ChunkedDecoder::default())
-        } else if let Some(length) = length {
-            Body::Length(length)
-        } else {
-            close = true;
-            Body::UntilClose
+        self.body = match head.framing {
+            Framing::None => Body::Length(0),
+            Framing::Length(n) => Body::Length(n),
+            Framing::Chunked => Body::Chunked(ChunkedDecoder::default()),
+            Framing::UntilClose => Body::UntilClose,
         };
-        self.current = Response { status, close };
-        Ok(Some(used))
+        self.current = Response {
+            status: head.status,
+            close: head.close,
+        };
+        Ok(Some(head.len))
     }
-}
-
-/// Case-insensitive search for `token` in a comma-separated header value.
-fn has_token(value: &[u8], token: &[u8]) -> bool {
-    value
-        .split(|&b| b == b',')
-        .any(|part| part.trim_ascii().eq_ignore_ascii_case(token))
 }
 
 #[cfg(test)]
@@ -284,6 +241,10 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n",
             b"HTTP/1.1 099 Continue\r\nContent-Length: 0\r\n\r\n",
             b"HTTP/1.1 000 OK\r\nContent-Length: 0\r\n\r\n",
+            // What the server refuses in a request, a load generator refuses in a response.
+            b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\n0\n\n",
         ] {
             let mut parser = ResponseParser::new();
             assert_eq!(parser.step(bad, false), Err(ParseError), "{bad:?}");

@@ -17,7 +17,7 @@
 //! cycle, round-robin over connections. `name` groups targets in the report's breakdown;
 //! by default the name is the method and the path with numeric segments as `{id}`.
 
-use crate::config::is_token_byte;
+use http_wire::token::is_token;
 use std::path::Path;
 
 /// One parsed target.
@@ -99,7 +99,7 @@ pub fn parse(text: &str, dir: &Path) -> Result<Vec<TargetSpec>, String> {
                 .ok_or_else(|| format!("{n}: expected 'Name: value', got '{line}'"))?;
             let name = name.trim();
             // Said here, with its line, rather than later as "target N".
-            if name.is_empty() || !name.bytes().all(is_token_byte) {
+            if !is_token(name.as_bytes()) {
                 return Err(format!("{n}: '{name}' is not a valid header name"));
             }
             t.headers.push((name.to_string(), value.trim().to_string()));
@@ -119,7 +119,7 @@ fn request_line(line: &str, n: usize) -> Result<TargetSpec, String> {
             "{n}: expected 'METHOD URL [weight=N] [name=LABEL]', got '{line}'"
         ));
     };
-    if !method.bytes().all(is_token_byte) {
+    if !is_token(method.as_bytes()) {
         return Err(format!("{n}: '{method}' is not a valid HTTP method"));
     }
     let mut spec = TargetSpec {

@@ -38,8 +38,7 @@ pub struct Config {
 /// The API's database directory unless `--data-dir` says otherwise (relative to the cwd).
 pub const DEFAULT_DATA_DIR: &str = "evloop-data";
 
-/// Longest request line accepted before answering 414 (nginx's default header buffer).
-pub const MAX_REQUEST_LINE: usize = 8 * 1024;
+pub use http_wire::request::MAX_REQUEST_LINE;
 
 impl Default for Config {
     fn default() -> Self {

@@ -9,7 +9,7 @@
 mod common;
 use common::*;
 use server::Config;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -157,80 +157,38 @@ fn send_in_pieces(mut socket: TcpStream, stream: Vec<u8>, seed: u64) {
     let _ = socket.shutdown(Shutdown::Write);
 }
 
-/// Splits what the server sent into responses, each read as the model's request says.
-fn responses(mut all: &[u8], exchanges: &[Exchange], case: &str) -> Vec<(u16, Vec<u8>)> {
-    let mut out = Vec::new();
-    for x in exchanges {
-        if all.is_empty() {
-            break;
-        }
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut r = httparse::Response::new(&mut headers);
-        let head_len = match r.parse(all) {
-            Ok(httparse::Status::Complete(n)) => n,
-            other => panic!(
-                "{case}: bad response head {other:?}: {:?}",
-                String::from_utf8_lossy(all)
-            ),
-        };
-        let len: usize = r
-            .headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-            .map_or(0, |h| std::str::from_utf8(h.value).unwrap().parse().unwrap());
-        let len = if x.head { 0 } else { len };
-        assert!(all.len() >= head_len + len, "{case}: truncated response");
-        out.push((r.code.unwrap(), all[head_len..head_len + len].to_vec()));
-        all = &all[head_len + len..];
-    }
-    assert!(
-        all.is_empty(),
-        "{case}: bytes after the last expected response: {:?}",
-        String::from_utf8_lossy(all)
-    );
-    out
-}
-
 fn run_case(addr: SocketAddr, seed: u64, case: usize) {
     let mut rng = Rng(seed.wrapping_add(case as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let (exchanges, tail) = pipeline(&mut rng);
     let mut stream: Vec<u8> = exchanges.iter().flat_map(|x| x.bytes.clone()).collect();
     stream.extend_from_slice(&tail);
     let label = format!("seed {seed} case {case}");
-    let mut socket = TcpStream::connect(addr).unwrap();
-    socket.set_nodelay(true).unwrap();
-    socket.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut client = Client::connect(addr);
     let writer = {
-        let socket = socket.try_clone().unwrap();
+        let socket = client.stream.try_clone().unwrap();
         let pieces_seed = rng.next();
         std::thread::spawn(move || send_in_pieces(socket, stream, pieces_seed))
     };
-    let mut all = Vec::new();
-    socket
-        .read_to_end(&mut all)
-        .unwrap_or_else(|e| panic!("{label}: the server must answer and close, got {e}"));
-    writer.join().unwrap();
-    let got = responses(&all, &exchanges, &label);
     let answered = exchanges
         .iter()
         .position(|x| x.ends)
         .map_or(exchanges.len(), |i| i + 1);
-    assert_eq!(
-        got.len(),
-        answered,
-        "{label}: one response per request up to the first that ends it"
-    );
-    for (i, ((status, body), x)) in got.iter().zip(&exchanges).enumerate() {
-        assert_eq!(
-            *status,
-            x.status,
-            "{label}: request {i}: {:?}",
-            String::from_utf8_lossy(&x.bytes)
-        );
+    for (i, x) in exchanges[..answered].iter().enumerate() {
+        let what = String::from_utf8_lossy(&x.bytes);
+        let r = client
+            .try_read_response(x.head)
+            .unwrap_or_else(|e| panic!("{label}: request {i} ({what:?}) got no response: {e}"));
+        assert_eq!(r.status, x.status, "{label}: request {i}: {what:?}");
         if let Some(want) = &x.body {
-            assert_eq!(body, want, "{label}: request {i}'s body");
+            assert_eq!(&r.body, want, "{label}: request {i}'s body");
         }
     }
+    // Nothing for what follows the request that ended it, or for a request cut short.
+    assert!(
+        client.is_closed(),
+        "{label}: more than one response per request, or no close"
+    );
+    writer.join().unwrap();
 }
 
 #[test]

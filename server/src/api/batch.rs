@@ -7,7 +7,7 @@
 
 use super::snapshot::{Change, Snapshot};
 use super::store::{ErrorBody, Job, LikeBody, Op, PostBody};
-use crate::http::status::{self, Status};
+use http_wire::status::{self, Status};
 use rusqlite::{Connection, Statement, params};
 use serde::Serialize;
 use std::collections::HashMap;

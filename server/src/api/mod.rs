@@ -14,11 +14,11 @@ mod batch;
 pub mod snapshot;
 pub mod store;
 
-use crate::http::head::Head;
 use crate::http::response::Responder;
-use crate::http::status::{self, Status};
 use auth::{Caller, Secret};
 use crossbeam_channel::Sender;
+use http_wire::request::Head;
+use http_wire::status::{self, Status};
 use serde::{Deserialize, Serialize};
 use snapshot::SharedSnapshot;
 use std::cell::RefCell;

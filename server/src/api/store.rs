@@ -7,8 +7,8 @@
 
 use super::batch::{self, Statements};
 use super::snapshot::{Post, SharedSnapshot, Snapshot};
-use crate::http::status::Status;
 use crossbeam_channel::{Receiver, Sender};
+use http_wire::status::Status;
 use mio::Waker;
 use rusqlite::Connection;
 use serde::Serialize;

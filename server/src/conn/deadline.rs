@@ -1,7 +1,7 @@
 //! Which timeout a connection is under, and what happens when it expires.
 
 use super::{AfterFlush, Conn, Ctx, Phase, Verdict};
-use crate::http::error::HttpError;
+use http_wire::error::HttpError;
 use std::time::Duration;
 
 /// How long an erroring connection keeps discarding input before it is closed.

@@ -14,11 +14,11 @@ pub use deadline::TimerKind;
 use crate::api::Api;
 use crate::config::Config;
 use crate::files::StaticFiles;
-use crate::http::chunked::{ChunkedDecoder, Cursor};
-use crate::http::date::DateCache;
 use crate::http::response::{FileBody, Persistence, Responder};
-use crate::http::status::Status;
 use crate::stats::WorkerCounters;
+use http_wire::chunked::{ChunkedDecoder, Cursor};
+use http_wire::date::DateCache;
+use http_wire::status::Status;
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
@@ -246,7 +246,7 @@ impl Conn {
                     if self.rend == self.rbuf.len() && self.rstart == 0 {
                         self.fail(
                             ctx,
-                            crate::http::error::HttpError::HeadersTooLarge("request too large"),
+                            http_wire::error::HttpError::HeadersTooLarge("request too large"),
                         );
                     }
                 }

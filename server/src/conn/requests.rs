@@ -3,12 +3,13 @@
 
 use super::{AfterFlush, Conn, Ctx, Phase, WRITE_LIMIT};
 use crate::api::Routed;
-use crate::http::chunked::{ChunkedDecoder, Cursor};
-use crate::http::error::HttpError;
-use crate::http::head::{self, Framing, Head};
 use crate::http::response::{FileBody, Persistence, Responder, write_continue};
 use crate::log::{self, LogKind};
 use crate::routes::{self, Services};
+use http_wire::chunked::{ChunkedDecoder, Cursor};
+use http_wire::error::HttpError;
+use http_wire::framing::Framing;
+use http_wire::request::{self, Head};
 
 /// Where `answer` writes, built from disjoint fields so the read buffer can stay borrowed.
 struct Sink<'a> {
@@ -60,7 +61,7 @@ impl Conn {
             let step = match &mut self.phase {
                 Phase::Head => {
                     let buf = &self.rbuf[self.rstart..self.rend];
-                    match head::parse(buf, ctx.cfg.max_header_bytes) {
+                    match request::parse(buf, ctx.cfg.max_header_bytes) {
                         Ok(None) => Step::Wait,
                         Err(e) => Step::Fail(e),
                         Ok(Some(h)) => match body_extent(&h, ctx.cfg.max_body_bytes as u64) {
@@ -97,7 +98,7 @@ impl Conn {
                     if buf.len() < total {
                         Step::Wait
                     } else {
-                        match head::parse(buf, ctx.cfg.max_header_bytes) {
+                        match request::parse(buf, ctx.cfg.max_header_bytes) {
                             Ok(Some(h)) => {
                                 let more = buf.len() > total;
                                 let close = answer(&h, &buf[h.len..total], sink!(self), ctx, more);
@@ -113,7 +114,10 @@ impl Conn {
                     cur,
                 } => {
                     let buf = &mut self.rbuf[self.rstart..self.rend];
-                    match decoder.decode(buf, cur, ctx.cfg.max_body_bytes as u64) {
+                    match decoder
+                        .decode_in_place(buf, cur, ctx.cfg.max_body_bytes as u64)
+                        .map_err(HttpError::from)
+                    {
                         Err(e) => Step::Fail(e),
                         Ok(false) => {
                             // Close the gap the framing left, so the buffer holds only body.
@@ -125,7 +129,7 @@ impl Conn {
                         Ok(true) => {
                             let (head_len, body_end, used) = (*head_len, cur.out, cur.input);
                             let buf = &self.rbuf[self.rstart..self.rend];
-                            match head::parse(&buf[..head_len], ctx.cfg.max_header_bytes) {
+                            match request::parse(&buf[..head_len], ctx.cfg.max_header_bytes) {
                                 Ok(Some(h)) => {
                                     let more = buf.len() > used;
                                     let close = answer(&h, &buf[head_len..body_end], sink!(self), ctx, more);
@@ -182,7 +186,7 @@ impl Conn {
         });
         // The head may not have parsed, but a HEAD request is known by its first bytes, and
         // its answer has no body whatever the status (RFC 9110 §9.3.2).
-        let head_only = self.rbuf[self.rstart..self.rend].starts_with(b"HEAD ");
+        let head_only = request::starts_head_request(&self.rbuf[self.rstart..self.rend]);
         let res = Responder {
             out: &mut self.wbuf,
             scratch: ctx.scratch,

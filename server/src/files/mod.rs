@@ -6,10 +6,10 @@ mod path;
 pub mod preconditions;
 pub mod range;
 
-use crate::http::head::Head;
 use crate::http::response::{FileBody, Responder};
-use crate::http::status;
 use cache::{Content, FileCache, FileEntry, Found, Miss};
+use http_wire::request::Head;
+use http_wire::status;
 use preconditions::{Outcome, Validators};
 use range::RangeAsk;
 use std::io;

@@ -3,7 +3,7 @@
 //! Percent-decoded first (so `%2e%2e` and `%2f` cannot sneak past), then `.`/`..` resolved
 //! and empty segments dropped; a `..` that would climb above the root is refused, not clamped.
 
-use crate::http::error::HttpError;
+use http_wire::error::HttpError;
 use percent_encoding::percent_decode_str;
 
 /// The normalised form of one request path.

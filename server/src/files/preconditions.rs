@@ -1,16 +1,7 @@
 //! Conditional requests, evaluated in RFC 9110 §13.2.2 order: If-Match, If-Unmodified-Since,
 //! If-None-Match, If-Modified-Since, then If-Range deciding whether Range is honoured.
 
-/// The request's conditional header fields, borrowed from the request head.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Conditions<'b> {
-    pub if_match: Option<&'b [u8]>,
-    pub if_none_match: Option<&'b [u8]>,
-    pub if_modified_since: Option<&'b [u8]>,
-    pub if_unmodified_since: Option<&'b [u8]>,
-    pub if_range: Option<&'b [u8]>,
-    pub range: Option<&'b [u8]>,
-}
+pub use http_wire::request::Conditions;
 
 /// The file's current validators.
 pub struct Validators<'a> {

@@ -1,8 +1,4 @@
-//! HTTP/1.1 wire format: request heads, body framing, responses, the Date header.
+//! The server's side of writing responses (persistence, file bodies); the wire format
+//! itself is the http-wire crate's.
 
-pub mod chunked;
-pub mod date;
-pub mod error;
-pub mod head;
 pub mod response;
-pub mod status;

@@ -3,8 +3,8 @@
 //! Constant header lines are static bytes; the Date line comes from the worker's cache;
 //! numbers go through itoa. Nothing here allocates once the buffers have grown.
 
-use super::error::HttpError;
-use super::status::{self, Status};
+use http_wire::error::HttpError;
+use http_wire::status::{self, Status};
 use std::fs::File;
 use std::sync::Arc;
 

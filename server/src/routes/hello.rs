@@ -1,7 +1,7 @@
 //! TechEmpower's `/plaintext` and `/json`: headers assembled and JSON serialised per request.
 
 use crate::http::response::Responder;
-use crate::http::status;
+use http_wire::status;
 use serde::Serialize;
 
 /// Plain `text/plain` as TechEmpower specifies (ASCII body, no charset needed): every byte

@@ -6,9 +6,9 @@ mod hello;
 
 use crate::api::{Api, Routed};
 use crate::files::StaticFiles;
-use crate::http::head::Head;
 use crate::http::response::Responder;
-use crate::http::status;
+use http_wire::request::Head;
+use http_wire::status;
 
 /// The per-worker services a route may need.
 pub struct Services<'a> {

@@ -1,14 +1,46 @@
-//! Incremental, in-place decoder for `Transfer-Encoding: chunked` request bodies.
+//! The `Transfer-Encoding: chunked` state machine (RFC 9112 §7.1), one for both roles, with
+//! two ways to drive it:
 //!
-//! Decoded data is moved down over the framing in the same buffer, so a chunked body
-//! costs no second buffer and the read buffer holds at most head + decoded body + one read.
-//! Chunk extensions and trailer fields are consumed and dropped.
-
-use super::error::HttpError;
+//! - [`ChunkedDecoder::decode_in_place`] (the server, reading request bodies): decoded data
+//!   is moved down over the framing in the same buffer, so a chunked body costs no second
+//!   buffer and the read buffer holds at most head + decoded body + one read.
+//! - [`ChunkedDecoder::skip`] (loadgen, reading response bodies): only finds where the body
+//!   ends and counts its bytes; the payload is never copied.
+//!
+//! Both are strict: every line ends in CRLF (a bare LF is malformed framing, not a line
+//! end), sizes are 1 to 15 hex digits. Extensions and trailer fields are consumed and
+//! dropped. The whole state is a few integers, so input may be split at any byte.
 
 /// Longest chunk-size line (size plus extensions) and trailer section accepted.
 const MAX_LINE: usize = 4096;
 const MAX_TRAILERS: usize = 8192;
+
+/// Why a chunked body was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChunkError {
+    /// Not chunked framing: a bad size, a bare LF, data not followed by CRLF.
+    Malformed,
+    /// A size of more than 15 hex digits.
+    SizeTooLarge,
+    /// A size line (size plus extensions) over 4 KiB.
+    ExtensionTooLong,
+    /// Trailer fields over 8 KiB.
+    TrailersTooLarge,
+    /// More decoded bytes than the caller's limit.
+    BodyTooLarge,
+}
+
+impl ChunkError {
+    pub fn detail(self) -> &'static str {
+        match self {
+            ChunkError::Malformed => "malformed chunked body",
+            ChunkError::SizeTooLarge => "chunk size too large",
+            ChunkError::ExtensionTooLong => "chunk extension too long",
+            ChunkError::TrailersTooLarge => "trailer section too large",
+            ChunkError::BodyTooLarge => "body too large",
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -28,7 +60,7 @@ enum State {
     Done,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChunkedDecoder {
     state: State,
     /// Size of the chunk whose size line is being read.
@@ -57,12 +89,17 @@ pub struct Cursor {
     pub input: usize,
 }
 
-const BAD_FRAMING: HttpError = HttpError::BadRequest("malformed chunked body");
+const BAD_FRAMING: ChunkError = ChunkError::Malformed;
 
 impl ChunkedDecoder {
     /// Consumes `buf[cur.input..]`, moving chunk data down to `cur.out`. Returns true once the
     /// last chunk and the trailers are read; `cur.input` then points just past the body.
-    pub fn decode(&mut self, buf: &mut [u8], cur: &mut Cursor, max_body: u64) -> Result<bool, HttpError> {
+    pub fn decode_in_place(
+        &mut self,
+        buf: &mut [u8],
+        cur: &mut Cursor,
+        max_body: u64,
+    ) -> Result<bool, ChunkError> {
         while cur.input < buf.len() {
             if let State::Data(remaining) = self.state {
                 let n = remaining.min((buf.len() - cur.input) as u64) as usize;
@@ -86,12 +123,42 @@ impl ChunkedDecoder {
         Ok(self.state == State::Done)
     }
 
-    fn step(&mut self, byte: u8, max_body: u64) -> Result<State, HttpError> {
+    /// Consumes body bytes without copying them: how many of `buf` belong to the body, and
+    /// whether it ended (bytes after the end belong to the next message).
+    pub fn skip(&mut self, buf: &[u8]) -> Result<(usize, bool), ChunkError> {
+        let mut pos = 0;
+        while pos < buf.len() {
+            if let State::Data(remaining) = self.state {
+                let n = remaining.min((buf.len() - pos) as u64);
+                pos += n as usize;
+                self.state = if remaining == n {
+                    State::DataCr
+                } else {
+                    State::Data(remaining - n)
+                };
+                continue;
+            }
+            let byte = buf[pos];
+            pos += 1;
+            self.state = self.step(byte, u64::MAX)?;
+            if self.state == State::Done {
+                return Ok((pos, true));
+            }
+        }
+        Ok((pos, self.state == State::Done))
+    }
+
+    /// Payload bytes announced so far (whole chunks, counted at their size lines).
+    pub fn decoded(&self) -> u64 {
+        self.decoded
+    }
+
+    fn step(&mut self, byte: u8, max_body: u64) -> Result<State, ChunkError> {
         Ok(match self.state {
             State::Size { digits } => match byte {
                 b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => {
                     if digits >= 15 {
-                        return Err(HttpError::BadRequest("chunk size too large"));
+                        return Err(ChunkError::SizeTooLarge);
                     }
                     let d = (byte as char).to_digit(16).unwrap_or(0);
                     self.chunk_size = self.chunk_size << 4 | u64::from(d);
@@ -106,7 +173,7 @@ impl ChunkedDecoder {
             State::Extension => {
                 self.line_len += 1;
                 if self.line_len > MAX_LINE {
-                    return Err(HttpError::BadRequest("chunk extension too long"));
+                    return Err(ChunkError::ExtensionTooLong);
                 }
                 match byte {
                     b'\r' => State::SizeLf,
@@ -122,7 +189,7 @@ impl ChunkedDecoder {
                 } else {
                     self.decoded = self.decoded.saturating_add(size);
                     if self.decoded > max_body {
-                        return Err(HttpError::BodyTooLarge);
+                        return Err(ChunkError::BodyTooLarge);
                     }
                     State::Data(size)
                 }
@@ -132,7 +199,7 @@ impl ChunkedDecoder {
             State::TrailerLine => {
                 self.trailer_len += 1;
                 if self.trailer_len > MAX_TRAILERS {
-                    return Err(HttpError::HeadersTooLarge("trailer section too large"));
+                    return Err(ChunkError::TrailersTooLarge);
                 }
                 match byte {
                     b'\r' => State::TrailerLf {
@@ -163,17 +230,17 @@ mod tests {
     use super::*;
 
     /// Feeds `wire` in pieces of `step` bytes into a growing buffer, as a connection would.
-    fn decode_in_steps(wire: &[u8], step: usize, max: u64) -> Result<(Vec<u8>, usize), HttpError> {
+    fn decode_in_steps(wire: &[u8], step: usize, max: u64) -> Result<(Vec<u8>, usize), ChunkError> {
         let mut buf = Vec::new();
         let mut cur = Cursor { out: 0, input: 0 };
         let mut dec = ChunkedDecoder::default();
         for piece in wire.chunks(step) {
             buf.extend_from_slice(piece);
-            if dec.decode(&mut buf, &mut cur, max)? {
+            if dec.decode_in_place(&mut buf, &mut cur, max)? {
                 return Ok((buf[..cur.out].to_vec(), cur.input));
             }
         }
-        Err(HttpError::BadRequest("incomplete"))
+        panic!("incomplete: {wire:?}")
     }
 
     const WIRE: &[u8] =
@@ -198,13 +265,50 @@ mod tests {
             b"fffffffffffffffff\r\n",
         ] {
             assert!(
-                matches!(decode_in_steps(bad, 1, 1 << 20), Err(HttpError::BadRequest(_))),
+                matches!(
+                    decode_in_steps(bad, 1, 1 << 20),
+                    Err(ChunkError::Malformed | ChunkError::SizeTooLarge)
+                ),
                 "{bad:?}"
             );
+            assert!(ChunkedDecoder::default().skip(bad).is_err(), "skip: {bad:?}");
         }
         assert_eq!(
             decode_in_steps(b"b\r\nhello world\r\n0\r\n\r\n", 4, 10),
-            Err(HttpError::BodyTooLarge)
+            Err(ChunkError::BodyTooLarge)
         );
+    }
+
+    #[test]
+    fn skip_finds_the_end_at_every_split_and_counts_the_payload() {
+        for split in 0..=WIRE.len() {
+            let mut dec = ChunkedDecoder::default();
+            let (a, b) = WIRE.split_at(split);
+            let (used_a, done_a) = dec.skip(a).unwrap();
+            assert!(!done_a || split >= WIRE.len() - 4, "split {split}");
+            let used = if done_a {
+                used_a
+            } else {
+                used_a + dec.skip(b).unwrap().0
+            };
+            assert_eq!(&WIRE[used..], b"NEXT", "split {split}");
+            assert_eq!(dec.decoded(), 22);
+        }
+    }
+
+    #[test]
+    fn a_bare_lf_is_not_a_line_end_in_either_mode() {
+        for bad in [
+            &b"5\nhello\r\n0\r\n\r\n"[..],
+            b"5\r\nhello\n0\r\n\r\n",
+            b"0\r\n\n",
+            b"0\n\n",
+        ] {
+            assert_eq!(
+                ChunkedDecoder::default().skip(bad),
+                Err(ChunkError::Malformed),
+                "{bad:?}"
+            );
+        }
     }
 }

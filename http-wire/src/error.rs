@@ -1,6 +1,8 @@
 //! Request errors that end a connection: each maps to a status and a short explanation.
 
-use super::status::{self, Status};
+use crate::chunked::ChunkError;
+use crate::framing::FramingError;
+use crate::status::{self, Status};
 
 /// A request the server cannot go on reading past; answered, then the connection closes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,10 +17,29 @@ pub enum HttpError {
     UriTooLong,
     /// 431: the head is over `--max-header-bytes`, or has too many fields.
     HeadersTooLarge(&'static str),
-    /// 501: a transfer-coding other than chunked.
+    /// 501: a transfer-coding other than chunked, with what was wrong.
     UnsupportedCoding,
     /// 505: an HTTP version other than 1.0 and 1.1.
     Version,
+}
+
+impl From<FramingError> for HttpError {
+    fn from(e: FramingError) -> HttpError {
+        match e {
+            FramingError::UnsupportedCoding => HttpError::UnsupportedCoding,
+            other => HttpError::BadRequest(other.detail()),
+        }
+    }
+}
+
+impl From<ChunkError> for HttpError {
+    fn from(e: ChunkError) -> HttpError {
+        match e {
+            ChunkError::BodyTooLarge => HttpError::BodyTooLarge,
+            ChunkError::TrailersTooLarge => HttpError::HeadersTooLarge(e.detail()),
+            other => HttpError::BadRequest(other.detail()),
+        }
+    }
 }
 
 impl HttpError {

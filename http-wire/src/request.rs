@@ -1,23 +1,27 @@
-//! Request-head parsing (httparse) and the checks that decide how the body is framed.
-//!
-//! Framing is where request smuggling lives, so every ambiguous case is an error that
-//! closes the connection: Content-Length with Transfer-Encoding, differing or malformed
-//! Content-Length values, and a Transfer-Encoding that does not end in `chunked`.
+//! The server role: request-head parsing (httparse), the fields a server acts on, and the
+//! framing decision (`framing.rs`), each refusal an [`HttpError`] with its status.
 
-use super::error::HttpError;
-use crate::config::MAX_REQUEST_LINE;
-use crate::files::preconditions::Conditions;
+use crate::error::HttpError;
+use crate::framing::{Framing, FramingFields};
+use crate::token::list_items;
+
+/// Longest request line accepted; longer gets 414 (nginx's large_client_header_buffers).
+pub const MAX_REQUEST_LINE: usize = 8 * 1024;
+
+/// The request's conditional and range fields as sent, for whoever serves representations
+/// (evaluated by the server's files module).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Conditions<'b> {
+    pub if_match: Option<&'b [u8]>,
+    pub if_none_match: Option<&'b [u8]>,
+    pub if_modified_since: Option<&'b [u8]>,
+    pub if_unmodified_since: Option<&'b [u8]>,
+    pub if_range: Option<&'b [u8]>,
+    pub range: Option<&'b [u8]>,
+}
 
 /// Header fields accepted in one request; more gets 431.
 pub const MAX_HEADERS: usize = 64;
-
-/// How the body that follows a head is delimited.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Framing {
-    None,
-    Length(u64),
-    Chunked,
-}
 
 /// The parts of a request head the server acts on, borrowed from the read buffer.
 #[derive(Debug)]
@@ -56,6 +60,12 @@ impl Head<'_> {
     pub fn is_head(&self) -> bool {
         self.method == "HEAD"
     }
+}
+
+/// Whether the request starting at `buf` is a HEAD, known from its first bytes even when
+/// its head is incomplete or malformed: an error answer to it has no body either.
+pub fn starts_head_request(buf: &[u8]) -> bool {
+    buf.starts_with(b"HEAD ")
 }
 
 /// Parses the head at the start of `buf`: `Ok(None)` while it is incomplete and within limits.
@@ -136,10 +146,7 @@ fn version_token_is_http(buf: &[u8]) -> bool {
 /// What the header fields say, before deciding framing and persistence.
 #[derive(Default)]
 struct Fields<'b> {
-    content_length: Option<u64>,
-    transfer_encoding: bool,
-    chunked_last: bool,
-    other_coding: bool,
+    framing: FramingFields,
     conn_close: bool,
     conn_keep_alive: bool,
     expect_continue: bool,
@@ -160,7 +167,7 @@ fn fields_of<'b>(headers: &[httparse::Header<'b>], minor: u8) -> Result<Fields<'
             4 if is(b"host") => hosts += 1,
             5 if is(b"range") => f.conditions.range = Some(h.value),
             6 if is(b"expect") => {
-                f.expect_continue = minor == 1 && trim(h.value).eq_ignore_ascii_case(b"100-continue");
+                f.expect_continue = minor == 1 && h.value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
             }
             8 if is(b"if-match") => f.conditions.if_match = Some(h.value),
             8 if is(b"if-range") => f.conditions.if_range = Some(h.value),
@@ -176,27 +183,8 @@ fn fields_of<'b>(headers: &[httparse::Header<'b>], minor: u8) -> Result<Fields<'
                 authorizations += 1;
                 f.authorization = Some(h.value);
             }
-            14 if is(b"content-length") => {
-                let n = parse_content_length(h.value)?;
-                if f.content_length.is_some_and(|prev| prev != n) {
-                    return Err(HttpError::BadRequest("conflicting Content-Length values"));
-                }
-                f.content_length = Some(n);
-            }
-            17 if is(b"transfer-encoding") => {
-                f.transfer_encoding = true;
-                for coding in list_items(h.value) {
-                    if coding.eq_ignore_ascii_case(b"chunked") {
-                        if f.chunked_last {
-                            return Err(HttpError::BadRequest("chunked applied more than once"));
-                        }
-                        f.chunked_last = true;
-                    } else {
-                        f.other_coding = true;
-                        f.chunked_last = false;
-                    }
-                }
-            }
+            14 if is(b"content-length") => f.framing.content_length(h.value)?,
+            17 if is(b"transfer-encoding") => f.framing.transfer_encoding(h.value)?,
             17 if is(b"if-modified-since") => f.conditions.if_modified_since = Some(h.value),
             19 if is(b"if-unmodified-since") => f.conditions.if_unmodified_since = Some(h.value),
             _ => {}
@@ -220,51 +208,8 @@ impl Fields<'_> {
     }
 
     fn framing(&self, minor: u8) -> Result<Framing, HttpError> {
-        if !self.transfer_encoding {
-            return Ok(match self.content_length {
-                None | Some(0) => Framing::None,
-                Some(n) => Framing::Length(n),
-            });
-        }
-        if self.content_length.is_some() {
-            return Err(HttpError::BadRequest("both Content-Length and Transfer-Encoding"));
-        }
-        if minor == 0 {
-            return Err(HttpError::BadRequest("Transfer-Encoding in an HTTP/1.0 request"));
-        }
-        if !self.chunked_last {
-            return Err(HttpError::BadRequest("Transfer-Encoding does not end in chunked"));
-        }
-        if self.other_coding {
-            return Err(HttpError::UnsupportedCoding);
-        }
-        Ok(Framing::Chunked)
+        Ok(self.framing.request(minor)?)
     }
-}
-
-/// `Content-Length: 5` and the list form `5, 5`; anything but digits is malformed.
-fn parse_content_length(value: &[u8]) -> Result<u64, HttpError> {
-    const BAD: HttpError = HttpError::BadRequest("malformed Content-Length");
-    let mut result = None;
-    for item in value.split(|&b| b == b',').map(trim) {
-        if item.is_empty() || item.len() > 18 || !item.iter().all(u8::is_ascii_digit) {
-            return Err(BAD);
-        }
-        let n = item.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
-        if result.is_some_and(|prev| prev != n) {
-            return Err(HttpError::BadRequest("conflicting Content-Length values"));
-        }
-        result = Some(n);
-    }
-    result.ok_or(BAD)
-}
-
-fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value.split(|&b| b == b',').map(trim).filter(|t| !t.is_empty())
-}
-
-fn trim(s: &[u8]) -> &[u8] {
-    s.trim_ascii()
 }
 
 #[cfg(test)]

@@ -4,9 +4,20 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// What went wrong; each kind has its own once-per-second budget.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogKind {
+/// The enum and its variant count from one list, so the budgets below always fit.
+macro_rules! log_kinds {
+    ($($kind:ident),* $(,)?) => {
+        /// What went wrong; each kind has its own once-per-second budget.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum LogKind {
+            $($kind),*
+        }
+
+        const KINDS: usize = [$(LogKind::$kind),*].len();
+    };
+}
+
+log_kinds! {
     BadRequest,
     Timeout,
     BodyTooLarge,
@@ -18,7 +29,6 @@ pub enum LogKind {
     Io,
 }
 
-const KINDS: usize = 9;
 static LAST_SECOND: [AtomicU64; KINDS] = [const { AtomicU64::new(0) }; KINDS];
 static SUPPRESSED: [AtomicU64; KINDS] = [const { AtomicU64::new(0) }; KINDS];
 

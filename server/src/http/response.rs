@@ -5,6 +5,7 @@
 
 use http_wire::error::HttpError;
 use http_wire::status::{self, Status};
+use http_wire::write;
 use std::fs::File;
 use std::sync::Arc;
 
@@ -162,14 +163,10 @@ fn write_head(
     out.extend_from_slice(SERVER_LINE);
     out.extend_from_slice(meta.date_line);
     if let Some(ct) = content_type {
-        out.extend_from_slice(b"Content-Type: ");
-        out.extend_from_slice(ct);
-        out.extend_from_slice(b"\r\n");
+        write::field(out, b"Content-Type", ct);
     }
     if let Some(len) = content_length {
-        out.extend_from_slice(b"Content-Length: ");
-        out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
-        out.extend_from_slice(b"\r\n");
+        write::content_length(out, len);
     }
     match meta.persistence {
         Persistence::Implicit => {}
@@ -177,10 +174,7 @@ fn write_head(
         Persistence::Close => out.extend_from_slice(b"Connection: close\r\n"),
     }
     for (name, value) in extra {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value);
-        out.extend_from_slice(b"\r\n");
+        write::field(out, name.as_bytes(), value);
     }
     out.extend_from_slice(b"\r\n");
 }

@@ -431,11 +431,13 @@ fn acknowledged_likes_survive_kill_9() {
             );
         }
         for (i, c) in clients.iter_mut().enumerate() {
-            if c.read_response().status == 200 {
-                acknowledged.push(1000 + round * 100 + i as u64);
-            }
+            let r = c.read_response();
+            assert_eq!(r.status, 200, "like {round}/{i}: {}", r.body_text());
+            acknowledged.push(1000 + round * 100 + i as u64);
         }
     }
+    // Every like sent was acknowledged (a server answering 500 must not pass as durable).
+    assert_eq!(acknowledged.len(), 5 * 64);
     // Right after the last batch of 200s: no graceful anything.
     child.kill().unwrap();
     child.wait().unwrap();

@@ -149,21 +149,28 @@ mod tests {
     }
 
     #[test]
-    fn own_process_is_found_and_counts_forward() {
-        let me = std::process::id();
-        assert!(exists(me));
-        let mut cpu = TargetCpu::new(&[me]);
+    fn a_process_burning_cpu_is_measured() {
+        // A child that spins: between two samples 300 ms apart it burns up to 300 ms of CPU
+        // (less when the machine is busy, never none), and nothing before the first counts.
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let mut cpu = TargetCpu::new(&[child.id()]);
         cpu.start();
-        // Burn a little CPU so at least one tick is likely; the figure must never be negative.
-        let mut x = 0u64;
-        for i in 0..2_000_000u64 {
-            x = x.wrapping_mul(31).wrapping_add(i);
-        }
-        std::hint::black_box(x);
+        std::thread::sleep(std::time::Duration::from_millis(300));
         cpu.sample();
-        assert!(cpu.cpu_s() >= 0.0);
+        let _ = child.kill();
+        let _ = child.wait();
+        let spent = cpu.cpu_s();
+        assert!(
+            (0.05..=0.35).contains(&spent),
+            "measured {spent} s of a 0.3 s burn"
+        );
         assert!(cpu.vanished().is_empty());
-        assert_eq!(cpu.pids(), &[me]);
+        assert_eq!(cpu.pids(), &[child.id()]);
+        assert!(exists(std::process::id()));
     }
 
     #[test]

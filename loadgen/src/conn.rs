@@ -196,13 +196,16 @@ impl Conn {
             scratch[..carried].copy_from_slice(&self.carry);
             let n = match stream.read(&mut scratch[carried..]) {
                 Ok(0) => {
-                    if let Some(response) = self.parser.on_eof()
+                    let ended = self.parser.on_eof();
+                    if let Some(response) = ended
                         && let Some(request) = self.inflight.pop_front()
                     {
                         on_response(request, response.status, now_ns());
                     }
-                    // EOF with requests outstanding: they will never be answered.
-                    return if self.inflight.is_empty() {
+                    // A close-delimited body announces the close as `Connection: close` does:
+                    // what was pipelined behind it was never answered and goes out again.
+                    // A bare EOF with requests outstanding fails them.
+                    return if self.inflight.is_empty() || ended.is_some() {
                         ReadEnd::Closed
                     } else {
                         ReadEnd::Failed(ErrorKind::Read)

@@ -33,6 +33,23 @@ fn pipelined_requests_behind_a_close_are_sent_again() {
 }
 
 #[test]
+fn pipelined_requests_behind_a_close_delimited_body_are_sent_again() {
+    // No Content-Length: the body ends when the server closes, after one answer.
+    let server = serve(|_, r| {
+        r.send(b"HTTP/1.1 200 OK\r\n\r\nuntil close");
+        After::Close
+    });
+    let mut config = server.config();
+    config.pipeline = 4;
+    config.duration = None;
+    config.requests = Some(100);
+    let report = loadgen::run(&config).unwrap();
+    assert_eq!((report.requests, server.requests()), (100, 100));
+    assert_eq!(report.errors.total, 0, "{:?}", report.errors);
+    assert_eq!(report.incomplete, 0);
+}
+
+#[test]
 fn open_loop_survives_closes() {
     let server = close_after_one_response();
     let mut config = server.config();

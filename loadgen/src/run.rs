@@ -186,7 +186,7 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
         stats: Stats::new(),
         threads: 0,
         duration_s: 0.0,
-        send_window_s: 0.0,
+        drain_s: 0.0,
         incomplete: 0,
         backlog: 0,
         cpu: CpuTime::default(),
@@ -245,8 +245,10 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
         progress.update(&totals.stats);
     }
     let recorded_ns = finished_at.saturating_sub(record_from);
-    totals.duration_s = recorded_ns as f64 / 1e9;
-    totals.send_window_s = stopped_at.saturating_sub(record_from) as f64 / 1e9;
+    // Rates are over the window load was applied in, not the wait for stragglers after it:
+    // one request stuck until --timeout must not lower a run's rps by a third.
+    totals.duration_s = stopped_at.saturating_sub(record_from) as f64 / 1e9;
+    totals.drain_s = finished_at.saturating_sub(stopped_at) as f64 / 1e9;
     totals.intervals = watch.intervals.map(|i| i.finish(recorded_ns));
     totals.target = watch.target.map(|mut cpu| {
         cpu.sample();

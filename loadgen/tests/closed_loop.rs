@@ -183,3 +183,33 @@ fn method_headers_and_body_are_sent() {
     assert!(head.contains("\r\nContent-Length: 13\r\n"), "{head}");
     assert_eq!(body, b"{\"like\":true}");
 }
+
+#[test]
+fn a_request_stuck_until_the_timeout_does_not_lower_the_rate() {
+    // The very first request is never answered; every other one is, at once.
+    let server = serve(|index, r| {
+        if index > 0 {
+            r.send(&response(200));
+        }
+        After::KeepOpen
+    });
+    let mut config = server.config();
+    config.connections = 2;
+    config.duration = Some(Duration::from_millis(500));
+    config.timeout = Duration::from_millis(1500);
+    let report = loadgen::run(&config).unwrap();
+    assert_eq!(report.errors.by_kind.timeout, 1, "{:?}", report.errors);
+    // The window is the 500 ms of load; the wait for the stuck request comes after it.
+    assert!(
+        (0.45..0.7).contains(&report.duration_s),
+        "duration_s {}",
+        report.duration_s
+    );
+    assert!(report.drain_s >= 0.7, "drain_s {}", report.drain_s);
+    let rps = report.requests as f64 / report.duration_s;
+    assert!(
+        (report.rps - rps).abs() < 1e-6 * rps,
+        "rps {} vs {rps}",
+        report.rps
+    );
+}

@@ -102,9 +102,10 @@ pub struct TargetWindow {
 pub struct RunTotals {
     pub stats: Stats,
     pub threads: usize,
-    pub duration_s: f64,
     /// From the start of recording until the last thread stopped sending.
-    pub send_window_s: f64,
+    pub duration_s: f64,
+    /// After that, until the last request in flight was answered, failed or given up.
+    pub drain_s: f64,
     pub incomplete: u64,
     pub backlog: u64,
     pub cpu: CpuTime,
@@ -133,7 +134,10 @@ pub struct Report {
     pub threads: usize,
     pub connections: usize,
     pub pipeline: usize,
+    /// The recorded window: end of warmup until the last thread stopped sending.
     pub duration_s: f64,
+    /// The wait after the window for requests still in flight (up to `--timeout`).
+    pub drain_s: f64,
     pub warmup_s: f64,
     /// Complete responses (any status).
     pub requests: u64,
@@ -263,6 +267,7 @@ impl Report {
             connections: config.connections,
             pipeline: config.pipeline,
             duration_s: totals.duration_s,
+            drain_s: totals.drain_s,
             warmup_s: config.warmup.as_secs_f64(),
             requests,
             sent: stats.sent,
@@ -278,7 +283,7 @@ impl Report {
             status_class,
             latency_us: Percentiles::of(&stats.response),
             rate_target: config.rate,
-            rate_achieved: open.then(|| stats.sent as f64 / totals.send_window_s.max(1e-9)),
+            rate_achieved: open.then(|| stats.sent as f64 / duration),
             service_time_us: open.then(|| Percentiles::of(&stats.service)),
             send_lag_us: send_lag,
             backlog: open.then_some(totals.backlog),

@@ -71,6 +71,14 @@ pub fn render(report: &Report, spectrum: bool) -> String {
         report.duration_s,
         bytes(report.bytes_read as f64)
     );
+    // Worth a line only when stragglers held the run up noticeably.
+    if report.drain_s >= 0.01 {
+        let _ = writeln!(
+            out,
+            "  then {:.2}s waiting for requests in flight (not part of the rates)",
+            report.drain_s
+        );
+    }
     let e = &report.errors.by_kind;
     let _ = writeln!(
         out,

@@ -2,12 +2,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use http_wire::client::Client;
 use loadgen::Config;
 
 fn write_targets(dir: &Path, text: &str) -> std::path::PathBuf {
@@ -18,26 +17,10 @@ fn write_targets(dir: &Path, text: &str) -> std::path::PathBuf {
 
 /// One raw request on a fresh connection; returns the response body.
 fn request(addr: std::net::SocketAddr, raw: &str) -> String {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(raw.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = s.read(&mut buf).unwrap();
-        out.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&out);
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let len: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("Content-Length: "))
-                .map_or(0, |v| v.trim().parse().unwrap());
-            if body.len() >= len {
-                return body[..len].to_string();
-            }
-        }
-        assert!(n > 0, "closed early");
-    }
+    Client::connect(addr)
+        .request(raw.as_bytes())
+        .body_text()
+        .to_string()
 }
 
 fn loadgen_config(targets: &Path) -> Config {
@@ -102,6 +85,9 @@ fn weights_and_names_give_an_exact_per_target_breakdown() {
     );
     // Every byte the server sent was read: plaintext and the 4-byte echo, each exactly.
     assert_eq!(report.bytes_read, server.stats().bytes_out);
+    // A Bencher metric named after the mix's file, not "MIX /".
+    let bmf = loadgen::report::bmf::render(&report, &loadgen::report::bmf::default_name(&report));
+    assert!(bmf.get("MIX targets.txt").is_some(), "{bmf}");
 }
 
 /// A HEAD response carries Content-Length but no body; in a mix with GETs on the same

@@ -9,8 +9,16 @@ use serde_json::{Value, json};
 
 use super::Report;
 
-/// The benchmark name: `--bmf-name` or `METHOD path` of the URL.
+/// The benchmark name unless `--bmf-name` gives one: `METHOD path` of the URL, or for a
+/// `--targets` mix `MIX` and the targets file's name.
 pub fn default_name(report: &Report) -> String {
+    if !report.targets.is_empty() {
+        let file = std::path::Path::new(&report.url).file_name();
+        return format!(
+            "MIX {}",
+            file.map_or(report.url.as_str().into(), |f| f.to_string_lossy())
+        );
+    }
     let path = crate::Target::parse(&report.url).map_or_else(|_| "/".to_string(), |t| t.path);
     format!("{} {path}", report.method)
 }

@@ -8,6 +8,7 @@ use clap::Parser;
 
 use crate::assert::Assertion;
 use crate::config::{Config, UsageError};
+use crate::report::output::Output;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -95,19 +96,6 @@ struct Args {
     /// No progress lines on stderr
     #[arg(long)]
     no_progress: bool,
-}
-
-/// Where and how to report.
-#[derive(Debug, Clone, Default)]
-pub struct Output {
-    pub latency: bool,
-    pub json: Option<String>,
-    pub hgrm: Option<PathBuf>,
-    pub hlog: Option<PathBuf>,
-    pub bmf: Option<PathBuf>,
-    pub bmf_name: Option<String>,
-    pub svg: Option<PathBuf>,
-    pub no_progress: bool,
 }
 
 #[derive(Debug)]

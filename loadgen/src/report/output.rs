@@ -3,9 +3,22 @@
 
 use std::fs;
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 use super::{Report, bmf, hgrm, hlog, svg, text};
-use crate::cli::Output;
+
+/// Where and how to report (what the command line asked for).
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    pub latency: bool,
+    pub json: Option<String>,
+    pub hgrm: Option<PathBuf>,
+    pub hlog: Option<PathBuf>,
+    pub bmf: Option<PathBuf>,
+    pub bmf_name: Option<String>,
+    pub svg: Option<PathBuf>,
+    pub no_progress: bool,
+}
 
 /// Whether the text report has to move to stderr because stdout carries the JSON.
 fn json_on_stdout(output: &Output) -> bool {

@@ -1,7 +1,8 @@
 //! Starting the workers and the handle that stops them.
 
 use crate::api::Api;
-use crate::api::store::{self, StoreConfig, WorkerInbox};
+use crate::api::jobs::{Reply, WorkerInbox};
+use crate::api::store::{self, StoreConfig};
 use crate::config::Config;
 use crate::listener;
 use crate::stats::{Stats, WorkerCounters};
@@ -66,7 +67,7 @@ pub fn start(cfg: Config) -> io::Result<ServerHandle> {
     Ok(handle)
 }
 
-type WorkerApi = (Api, crossbeam_channel::Receiver<Vec<store::Reply>>);
+type WorkerApi = (Api, crossbeam_channel::Receiver<Vec<Reply>>);
 
 /// With an auth secret configured: open the database, start its thread, and give each
 /// worker its side of the API (job sender, reply receiver).

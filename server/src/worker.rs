@@ -2,7 +2,7 @@
 //! Connections never leave the worker that accepted them.
 
 use crate::api::Api;
-use crate::api::store::Reply;
+use crate::api::jobs::{Answer, Reply};
 use crate::config::Config;
 use crate::conn::{Conn, Ctx, Verdict};
 use crate::files::StaticFiles;
@@ -10,7 +10,6 @@ use crate::log::{self, LogKind};
 use crate::stats::WorkerCounters;
 use crate::timers::{Entry, Timers};
 use http_wire::date::DateCache;
-use http_wire::status;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
@@ -256,9 +255,7 @@ impl Worker {
         while let Some(replies) = self.replies.as_ref().and_then(|r| r.try_recv().ok()) {
             for reply in replies {
                 if self.conns.get(reply.key).is_some_and(|c| c.id == reply.conn_id) {
-                    self.with_conn(reply.key, now, |conn, ctx| {
-                        conn.on_db_reply(ctx, reply.status, &reply.body)
-                    });
+                    self.with_conn(reply.key, now, |conn, ctx| conn.on_db_reply(ctx, &reply.answer));
                 }
             }
         }
@@ -268,11 +265,10 @@ impl Worker {
     /// shutdown), each waiting request is answered 503 rather than left hanging.
     fn send_jobs(&mut self, now: Instant) {
         while let Some(Err(jobs)) = self.api.as_ref().map(Api::send_jobs) {
-            let body = br#"{"error":"database unavailable"}"#;
             for to in jobs.into_iter().map(|job| job.reply_to) {
                 if self.conns.get(to.key).is_some_and(|c| c.id == to.conn_id) {
                     self.with_conn(to.key, now, |conn, ctx| {
-                        conn.on_db_reply(ctx, status::SERVICE_UNAVAILABLE, body)
+                        conn.on_db_reply(ctx, &Answer::Unavailable)
                     });
                 }
             }

@@ -5,17 +5,15 @@
 //! SQL (one INSERT or DELETE per like that changes something), and each post's new count is
 //! written once per batch rather than once per like.
 
+use super::jobs::{Answer, Job, Op};
 use super::snapshot::{Change, Snapshot};
-use super::store::{ErrorBody, Job, LikeBody, Op, PostBody};
-use http_wire::status::{self, Status};
 use rusqlite::{Connection, Statement, params};
-use serde::Serialize;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::time::Duration;
 
 /// A job's answer, and the change it makes to the snapshot once committed.
-pub type Outcome = ((Status, Vec<u8>), Option<Change>);
+pub type Outcome = (Answer, Option<Change>);
 
 /// The statements a batch runs, prepared once for the thread's lifetime.
 pub struct Statements<'c> {
@@ -119,12 +117,7 @@ pub fn commit(
 
 /// What every job of a failed batch is answered.
 pub fn failed(jobs: &[Job]) -> Vec<Outcome> {
-    let body = json(&ErrorBody {
-        error: "database error",
-    });
-    jobs.iter()
-        .map(|_| ((status::INTERNAL_SERVER_ERROR, body.clone()), None))
-        .collect()
+    jobs.iter().map(|_| (Answer::Failed, None)).collect()
 }
 
 fn apply(db: &mut Statements<'_>, overlay: &mut Overlay<'_>, op: &Op) -> rusqlite::Result<Outcome> {
@@ -138,26 +131,22 @@ fn apply(db: &mut Statements<'_>, overlay: &mut Overlay<'_>, op: &Op) -> rusqlit
                     changed: false,
                 },
             );
-            let body = json(&PostBody {
-                id,
-                title,
-                like_count: 0,
-            });
             let change = Change::Created {
                 id,
                 title: title.clone(),
             };
-            ((status::CREATED, body), Some(change))
+            let answer = Answer::Created {
+                id,
+                title: title.clone(),
+            };
+            (answer, Some(change))
         }
         &Op::Like { user, post } | &Op::Unlike { user, post } => {
             let liking = matches!(op, Op::Like { .. });
             // Idempotent: liking what is liked (or unliking what is not) changes nothing.
             let changes = overlay.liked(user, post) != liking;
             let Some(count) = overlay.count(post) else {
-                let body = json(&ErrorBody {
-                    error: "no such post",
-                });
-                return Ok(((status::NOT_FOUND, body), None));
+                return Ok((Answer::NoSuchPost, None));
             };
             if changes {
                 let stmt = if liking {
@@ -179,11 +168,11 @@ fn apply(db: &mut Statements<'_>, overlay: &mut Overlay<'_>, op: &Op) -> rusqlit
             if changes {
                 overlay.likes.insert((user, post), liking);
             }
-            let body = json(&LikeBody {
-                post_id: post,
+            let answer = Answer::Liked {
+                post,
                 like_count,
                 liked_by_me: liking,
-            });
+            };
             let change = changes.then_some(if liking {
                 Change::Liked {
                     user,
@@ -197,19 +186,16 @@ fn apply(db: &mut Statements<'_>, overlay: &mut Overlay<'_>, op: &Op) -> rusqlit
                     like_count,
                 }
             });
-            ((status::OK, body), change)
+            (answer, change)
         }
     })
-}
-
-pub fn json<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::store::{self, ReplyTo};
+    use crate::api::jobs::ReplyTo;
+    use crate::api::store;
 
     fn job(op: Op) -> Job {
         let reply_to = ReplyTo {
@@ -267,15 +253,11 @@ mod tests {
             job(Op::Like { user: 1, post: 99 }),
         ];
         let outcomes = commit(&mut statements, &snapshot, &batch, Duration::ZERO).unwrap();
-        let answers: Vec<(u16, String)> = outcomes
-            .iter()
-            .map(|((status, body), _)| (status.code, String::from_utf8(body.clone()).unwrap()))
-            .collect();
-        let ok = |count, liked| {
-            (
-                200,
-                format!(r#"{{"post_id":1,"like_count":{count},"liked_by_me":{liked}}}"#),
-            )
+        let answers: Vec<Answer> = outcomes.iter().map(|(answer, _)| answer.clone()).collect();
+        let ok = |like_count, liked_by_me| Answer::Liked {
+            post: 1,
+            like_count,
+            liked_by_me,
         };
         assert_eq!(
             answers,
@@ -287,7 +269,7 @@ mod tests {
                 ok(1, false),
                 ok(2, true),
                 ok(1, false),
-                (404, r#"{"error":"no such post"}"#.to_string()),
+                Answer::NoSuchPost,
             ]
         );
         assert_eq!(counts(&db), (1, vec![(2, 1)]));
@@ -321,13 +303,18 @@ mod tests {
         assert!(
             answers
                 .iter()
-                .all(|((s, _), change)| s.code == 500 && change.is_none())
+                .all(|(answer, change)| *answer == Answer::Failed && change.is_none())
         );
 
         let snapshot = store::load(&db).unwrap();
         let outcomes = commit(&mut statements, &snapshot, &batch, Duration::ZERO).unwrap();
-        let codes: Vec<u16> = outcomes.iter().map(|((s, _), _)| s.code).collect();
-        assert_eq!(codes, [200, 200]);
+        let answers: Vec<&Answer> = outcomes.iter().map(|(a, _)| a).collect();
+        let liked = |user_likes: bool, like_count| Answer::Liked {
+            post: 1,
+            like_count,
+            liked_by_me: user_likes,
+        };
+        assert_eq!(answers, [&liked(true, 1), &liked(false, 1)]);
         assert_eq!(counts(&db), (1, vec![(7, 1)]));
     }
 }

@@ -11,6 +11,8 @@
 
 pub mod auth;
 mod batch;
+pub mod jobs;
+mod json;
 pub mod snapshot;
 pub mod store;
 
@@ -19,10 +21,11 @@ use auth::{Caller, Secret};
 use crossbeam_channel::Sender;
 use http_wire::request::Head;
 use http_wire::status::{self, Status};
-use serde::{Deserialize, Serialize};
+use jobs::{Answer, Job, Op, ReplyTo};
+use json::{ErrorBody, PostView};
+use serde::Deserialize;
 use snapshot::SharedSnapshot;
 use std::cell::RefCell;
-use store::{ErrorBody, Job, Op, ReplyTo};
 
 /// Longest post title accepted, in characters.
 pub const MAX_TITLE: usize = 200;
@@ -52,12 +55,9 @@ struct NewPost {
     title: String,
 }
 
-#[derive(Serialize)]
-struct PostView<'a> {
-    id: u64,
-    title: &'a str,
-    like_count: u64,
-    liked_by_me: bool,
+/// Writes the response to a job the database thread answered.
+pub fn respond(answer: &Answer, res: Responder<'_>) {
+    json::respond(answer, res)
 }
 
 impl Api {

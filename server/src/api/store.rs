@@ -6,12 +6,10 @@
 //! A 200 therefore always means the change is on disk.
 
 use super::batch::{self, Statements};
+use super::jobs::{Job, Reply, WorkerInbox};
 use super::snapshot::{Post, SharedSnapshot, Snapshot};
-use crossbeam_channel::{Receiver, Sender};
-use http_wire::status::Status;
-use mio::Waker;
+use crossbeam_channel::Receiver;
 use rusqlite::Connection;
-use serde::Serialize;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
@@ -20,64 +18,11 @@ use std::time::Duration;
 /// Most jobs one transaction takes; bounds the latency a huge burst adds to its first job.
 const MAX_BATCH: usize = 4096;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Op {
-    CreatePost { title: String },
-    Like { user: u64, post: u64 },
-    Unlike { user: u64, post: u64 },
-}
-
-/// Which connection on which worker waits for the answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ReplyTo {
-    pub worker: usize,
-    pub key: usize,
-    pub conn_id: u64,
-}
-
-pub struct Job {
-    pub op: Op,
-    pub reply_to: ReplyTo,
-}
-
-/// A finished job: the response status and its JSON body.
-pub struct Reply {
-    pub key: usize,
-    pub conn_id: u64,
-    pub status: Status,
-    pub body: Vec<u8>,
-}
-
-/// Where each worker receives its replies, and how to wake it.
-pub struct WorkerInbox {
-    pub replies: Sender<Vec<Reply>>,
-    pub waker: Arc<Waker>,
-}
-
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
     pub group_commit: bool,
     /// Sleep before each commit (tests: a slow disk).
     pub delay: Duration,
-}
-
-#[derive(Serialize)]
-pub struct PostBody<'a> {
-    pub id: u64,
-    pub title: &'a str,
-    pub like_count: u64,
-}
-
-#[derive(Serialize)]
-pub struct LikeBody {
-    pub post_id: u64,
-    pub like_count: u64,
-    pub liked_by_me: bool,
-}
-
-#[derive(Serialize)]
-pub struct ErrorBody<'a> {
-    pub error: &'a str,
 }
 
 /// Opens (or creates) the database, loads the snapshot, starts the thread.
@@ -233,14 +178,13 @@ fn serve(
         }
         // One message and one wake per worker per batch.
         let mut replies: Vec<Vec<Reply>> = inboxes.iter().map(|_| Vec::new()).collect();
-        for (job, (status, body)) in batch.drain(..).zip(answers) {
+        for (job, answer) in batch.drain(..).zip(answers) {
             let to = job.reply_to;
             if let Some(list) = replies.get_mut(to.worker) {
                 list.push(Reply {
                     key: to.key,
                     conn_id: to.conn_id,
-                    status,
-                    body,
+                    answer,
                 });
             }
         }

@@ -11,14 +11,14 @@ mod requests;
 
 pub use deadline::TimerKind;
 
-use crate::api::Api;
+use crate::api::jobs::Answer;
+use crate::api::{self, Api};
 use crate::config::Config;
 use crate::files::StaticFiles;
 use crate::http::response::{FileBody, Persistence, Responder};
 use crate::stats::WorkerCounters;
 use http_wire::chunked::{ChunkedDecoder, Cursor};
 use http_wire::date::DateCache;
-use http_wire::status::Status;
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
@@ -174,7 +174,7 @@ impl Conn {
 
     /// The database answered this connection's deferred request: write it, then go on
     /// with whatever was pipelined behind it.
-    pub fn on_db_reply(&mut self, ctx: &mut Ctx<'_>, status: Status, body: &[u8]) -> Verdict {
+    pub fn on_db_reply(&mut self, ctx: &mut Ctx<'_>, answer: &Answer) -> Verdict {
         let Some(persistence) = self.awaiting.take() else {
             return Verdict::Keep;
         };
@@ -186,7 +186,7 @@ impl Conn {
             head_only: false,
             file_slot: &mut self.file_out,
         };
-        res.send(status, b"application/json", &[], body);
+        api::respond(answer, res);
         ctx.stats.requests.add(1);
         if persistence == Persistence::Close {
             self.after_flush = AfterFlush::Close;

@@ -5,7 +5,6 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
@@ -129,7 +128,7 @@ impl Conn {
         if let Some(mut stream) = self.stream.take() {
             let _ = registry.deregister(&mut stream);
             if abort {
-                set_linger_zero(&stream);
+                oscalls::socket::set_linger_zero(&stream);
             }
         }
         self.state = State::Idle;
@@ -250,22 +249,5 @@ impl Conn {
                 return ReadEnd::Open;
             }
         }
-    }
-}
-
-fn set_linger_zero(stream: &TcpStream) {
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: valid socket fd and a correctly sized linger struct.
-    unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            size_of::<libc::linger>() as libc::socklen_t,
-        );
     }
 }

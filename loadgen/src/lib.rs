@@ -10,7 +10,6 @@ mod clock;
 pub mod compare;
 pub mod config;
 mod conn;
-mod cpu;
 pub mod intervals;
 mod limits;
 pub mod metric;

@@ -7,31 +7,21 @@ const SPARE: u64 = 64;
 
 pub fn ensure_fds_for(connections: usize, threads: usize) -> Result<(), String> {
     let needed = connections as u64 + threads as u64 * 2 + SPARE;
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct we pass.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+    let Some((soft, hard)) = oscalls::limits::open_files() else {
         return Ok(()); // cannot tell: let connect errors speak
-    }
-    if limit.rlim_cur >= needed {
+    };
+    if soft >= needed {
         return Ok(());
     }
-    let raised = libc::rlimit {
-        rlim_cur: needed.min(limit.rlim_max),
-        rlim_max: limit.rlim_max,
-    };
-    // SAFETY: setrlimit reads the struct we pass; raising the soft limit up to the hard
-    // limit needs no privilege.
-    let ok = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0;
-    if ok && raised.rlim_cur >= needed {
+    let raised = needed.min(hard);
+    let ok = oscalls::limits::set_open_files(raised, hard);
+    if ok && raised >= needed {
         return Ok(());
     }
     Err(format!(
         "{connections} connections need about {needed} file descriptors but the limit is {} \
          (raise it with ulimit -n)",
-        if ok { raised.rlim_cur } else { limit.rlim_cur }
+        if ok { raised } else { soft }
     ))
 }
 

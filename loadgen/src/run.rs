@@ -10,7 +10,6 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::clock::{SECOND_NS, now_ns};
 use crate::config::{Config, UsageError};
-use crate::cpu::CpuTime;
 use crate::intervals::IntervalBuilder;
 use crate::progress::Progress;
 use crate::report::{Report, RunTotals, TargetWindow};
@@ -19,6 +18,7 @@ use crate::stats::Stats;
 use crate::target::Target;
 use crate::target_cpu::TargetCpu;
 use crate::worker::{Message, Plan, Shared, Worker};
+use oscalls::cpu::CpuTime;
 
 #[derive(Debug)]
 pub enum RunError {

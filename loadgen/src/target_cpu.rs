@@ -3,6 +3,8 @@
 //! main thread at the start of the recorded phase, once a second, and at the end, so a
 //! process that exits mid-run still counts up to its last sample.
 
+use oscalls::cpu::{process_ticks, ticks_per_s};
+use oscalls::process::children;
 use std::collections::BTreeMap;
 
 /// Whether `pid` names a live process we can read.
@@ -74,7 +76,7 @@ impl TargetCpu {
             .values()
             .map(|(first, last)| last - first.min(last))
             .sum();
-        ticks as f64 / clock_ticks_per_s()
+        ticks as f64 / ticks_per_s()
     }
 
     pub fn pids(&self) -> &[u32] {
@@ -101,52 +103,9 @@ fn collect_tree(pid: u32, out: &mut Vec<(u32, u64)>) {
     }
 }
 
-/// Children of every thread of `pid` (a child belongs to the thread that forked it).
-fn children(pid: u32) -> Vec<u32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    let mut kids = Vec::new();
-    for task in tasks.flatten() {
-        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
-            kids.extend(text.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
-        }
-    }
-    kids
-}
-
-/// utime + stime of the whole process (all threads), in clock ticks.
-fn process_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat_ticks(&stat)
-}
-
-/// Fields 14 and 15 of /proc/PID/stat. The command name (field 2) may hold spaces and
-/// parentheses, so count from the last ')'.
-fn parse_stat_ticks(stat: &str) -> Option<u64> {
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace().skip(11); // field 3 is the first after ')'
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
-}
-
-fn clock_ticks_per_s() -> f64 {
-    // SAFETY: sysconf only reads a constant.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 { hz as f64 } else { 100.0 }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_stat_with_odd_command_names() {
-        let stat = "42 (a) b (c)) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0";
-        assert_eq!(parse_stat_ticks(stat), Some(10));
-        assert_eq!(parse_stat_ticks("garbage"), None);
-    }
 
     #[test]
     fn a_process_burning_cpu_is_measured() {

@@ -28,7 +28,7 @@ fn spawn_at(shell_prefix: &str, listen: &str, args: &str) -> Proc {
 }
 
 fn signal(p: &Proc, sig: i32) {
-    assert_eq!(unsafe { libc::kill(p.child.id() as i32, sig) }, 0);
+    assert!(oscalls::process::signal(p.child.id(), sig));
 }
 
 fn wait_exit(p: &mut Proc, within: Duration) -> std::process::ExitStatus {
@@ -213,9 +213,7 @@ fn another_programs_reuseport_listener_is_not_joined() {
 
 /// User+system CPU time of a process, in clock ticks.
 fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    oscalls::cpu::process_ticks(pid).expect("a live process")
 }
 
 #[test]

@@ -171,8 +171,7 @@ fn directories_redirect_serve_their_index_or_refuse() {
 #[test]
 fn not_a_regular_file_is_404() {
     let site = site();
-    let fifo = std::ffi::CString::new(site.root.join("pipe").to_str().unwrap()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    oscalls::fs::make_fifo(&site.root.join("pipe"), 0o644).unwrap();
     let server = serve(&site);
     let mut c = Client::connect(server.addr());
     assert_eq!(get(&mut c, "/pipe", "").status, 404);

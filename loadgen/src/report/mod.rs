@@ -16,10 +16,10 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::cpu::CpuTime;
 use crate::intervals::Intervals;
 use crate::stats::{Errors, Stats};
 use crate::target_cpu::TargetCpu;
+use oscalls::cpu::CpuTime;
 
 /// Thread CPU above this share of the run means the generator itself was saturated.
 const BUSY_THREAD: f64 = 0.9;

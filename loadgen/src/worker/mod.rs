@@ -12,10 +12,10 @@ use mio::{Events, Poll, Token};
 
 use crate::clock::now_ns;
 use crate::conn::{Conn, ReadEnd, State};
-use crate::cpu::CpuTime;
 use crate::schedule::Schedule;
 use crate::stats::Stats;
 use crate::timer::SendTimer;
+use oscalls::cpu::CpuTime;
 
 mod recovery;
 mod send;
@@ -154,8 +154,7 @@ impl Worker {
     pub fn run(mut self, tx: Sender<Message>) {
         if self.schedule.is_some() {
             // Open loop wants its timerfd on time, not up to 50 us late.
-            // SAFETY: prctl with an integer argument only affects this thread.
-            unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
+            oscalls::process::set_timer_slack_ns(1);
         }
         let mut events = Events::with_capacity(1024);
         let start = now_ns();

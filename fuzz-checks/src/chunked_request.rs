@@ -7,7 +7,7 @@ use http_wire::chunked::{ChunkError, ChunkedDecoder, Cursor};
 const MAX_BODY: u64 = 1 << 20;
 
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Outcome {
+pub(crate) enum Decoded {
     /// The body ended after `used` input bytes and decoded to `body`.
     Done {
         body: Vec<u8>,
@@ -20,7 +20,7 @@ pub(crate) enum Outcome {
     Failed(ChunkError),
 }
 
-pub(crate) fn decode<'a>(input: impl Iterator<Item = &'a [u8]>) -> Outcome {
+pub(crate) fn decode<'a>(input: impl Iterator<Item = &'a [u8]>) -> Decoded {
     let mut buf = Vec::new();
     let mut cur = Cursor { out: 0, input: 0 };
     let mut decoder = ChunkedDecoder::default();
@@ -28,10 +28,10 @@ pub(crate) fn decode<'a>(input: impl Iterator<Item = &'a [u8]>) -> Outcome {
     for piece in input {
         buf.extend_from_slice(piece);
         match decoder.decode_in_place(&mut buf, &mut cur, MAX_BODY) {
-            Err(e) => return Outcome::Failed(e),
+            Err(e) => return Decoded::Failed(e),
             Ok(true) => {
                 assert!(cur.out <= cur.input && cur.input <= buf.len());
-                return Outcome::Done {
+                return Decoded::Done {
                     body: buf[..cur.out].to_vec(),
                     used: cur.input + dropped,
                 };
@@ -44,7 +44,7 @@ pub(crate) fn decode<'a>(input: impl Iterator<Item = &'a [u8]>) -> Outcome {
             }
         }
     }
-    Outcome::Incomplete {
+    Decoded::Incomplete {
         body: buf[..cur.out].to_vec(),
     }
 }
@@ -54,7 +54,7 @@ pub fn check(data: &[u8]) {
     let whole = decode(std::iter::once(stream));
     let split = decode(pieces(config, stream));
     assert_eq!(whole, split, "split reads decode like one read");
-    if let Outcome::Done { body, used } = &whole {
+    if let Decoded::Done { body, used } = &whole {
         assert!(body.len() <= *used && *used <= stream.len());
         // The same payload framed as one chunk decodes to the same bytes.
         let mut one = format!("{:x}\r\n", body.len()).into_bytes();
@@ -66,7 +66,7 @@ pub fn check(data: &[u8]) {
         let used = one.len();
         assert_eq!(
             decode(std::iter::once(&one[..])),
-            Outcome::Done {
+            Decoded::Done {
                 body: body.clone(),
                 used
             }

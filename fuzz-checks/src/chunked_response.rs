@@ -1,25 +1,25 @@
 //! The chunked decoder skipping (loadgen's mode): where a body ends must not depend on the
 //! reads, and must be where the in-place mode ends it, with the same verdict.
 
-use crate::chunked_request::{self, Outcome as InPlace};
+use crate::chunked_request::{self, Decoded as InPlace};
 use crate::pieces::{pieces, split_input};
 use http_wire::chunked::ChunkedDecoder;
 
 #[derive(Debug, PartialEq, Eq)]
-enum Outcome {
+enum Skipped {
     Done { used: usize, decoded: u64 },
     Incomplete,
     Failed,
 }
 
-fn skip<'a>(input: impl Iterator<Item = &'a [u8]>) -> Outcome {
+fn skip<'a>(input: impl Iterator<Item = &'a [u8]>) -> Skipped {
     let mut decoder = ChunkedDecoder::default();
     let mut total = 0;
     for piece in input {
         match decoder.skip(piece) {
-            Err(_) => return Outcome::Failed,
+            Err(_) => return Skipped::Failed,
             Ok((used, true)) => {
-                return Outcome::Done {
+                return Skipped::Done {
                     used: total + used,
                     decoded: decoder.decoded(),
                 };
@@ -30,7 +30,7 @@ fn skip<'a>(input: impl Iterator<Item = &'a [u8]>) -> Outcome {
             }
         }
     }
-    Outcome::Incomplete
+    Skipped::Incomplete
 }
 
 pub fn check(data: &[u8]) {
@@ -45,7 +45,7 @@ pub fn check(data: &[u8]) {
     // in-place limit is 1 MiB, so only a larger body may differ, as too large).
     match (&whole, chunked_request::decode(std::iter::once(stream))) {
         (
-            Outcome::Done { used, decoded },
+            Skipped::Done { used, decoded },
             InPlace::Done {
                 body,
                 used: used_in_place,
@@ -53,16 +53,16 @@ pub fn check(data: &[u8]) {
         ) => {
             assert_eq!((*used, *decoded), (used_in_place, body.len() as u64));
         }
-        (Outcome::Incomplete, InPlace::Incomplete { .. }) | (Outcome::Failed, InPlace::Failed(_)) => {}
+        (Skipped::Incomplete, InPlace::Incomplete { .. }) | (Skipped::Failed, InPlace::Failed(_)) => {}
         (_, InPlace::Failed(http_wire::chunked::ChunkError::BodyTooLarge)) => {}
         (skipped, in_place) => panic!("skip says {skipped:?}, in place says {in_place:?}"),
     }
-    if let Outcome::Done { used, decoded } = whole {
+    if let Skipped::Done { used, decoded } = whole {
         // The body ends exactly there: its own bytes are complete, one fewer is not.
         assert_eq!(
             skip(std::iter::once(&stream[..used])),
-            Outcome::Done { used, decoded }
+            Skipped::Done { used, decoded }
         );
-        assert_eq!(skip(std::iter::once(&stream[..used - 1])), Outcome::Incomplete);
+        assert_eq!(skip(std::iter::once(&stream[..used - 1])), Skipped::Incomplete);
     }
 }

@@ -2,7 +2,7 @@
 //! and a condition only acts when its field was sent.
 
 use crate::pieces::split_input;
-use server::files::preconditions::{Conditions, Outcome, Validators, evaluate};
+use server::files::preconditions::{Conditions, Decision, Validators, evaluate};
 use server::files::range::{self, RangeAsk};
 
 pub fn check(data: &[u8]) {
@@ -29,18 +29,18 @@ pub fn check(data: &[u8]) {
     };
     // The file's own tag in If-None-Match, and nothing before it fails: 304.
     if c.if_match.is_none() && c.if_unmodified_since.is_none() && c.if_none_match == Some(v.etag.as_bytes()) {
-        assert_eq!(evaluate(&c, &v, true), Outcome::NotModified);
+        assert_eq!(evaluate(&c, &v, true), Decision::NotModified);
     }
     for get_or_head in [true, false] {
         match evaluate(&c, &v, get_or_head) {
-            Outcome::PreconditionFailed => {
+            Decision::PreconditionFailed => {
                 assert!(c.if_match.is_some() || c.if_unmodified_since.is_some() || c.if_none_match.is_some())
             }
-            Outcome::NotModified => {
+            Decision::NotModified => {
                 assert!(get_or_head && (c.if_none_match.is_some() || c.if_modified_since.is_some()))
             }
             // Only If-Range can veto the range.
-            Outcome::Proceed { use_range } => assert!(use_range || c.if_range.is_some()),
+            Decision::Proceed { use_range } => assert!(use_range || c.if_range.is_some()),
         }
     }
 }

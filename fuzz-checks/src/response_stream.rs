@@ -5,13 +5,13 @@ use crate::pieces::{pieces, split_input};
 use loadgen::response::{Response, ResponseParser, Step};
 
 #[derive(Debug, PartialEq, Eq)]
-struct Outcome {
+struct Parsed {
     responses: Vec<Response>,
     failed: bool,
 }
 
 /// `head_mask` bit i (mod 8): response i answers a HEAD request.
-fn drive<'a>(input: impl Iterator<Item = &'a [u8]>, head_mask: u8) -> Outcome {
+fn drive<'a>(input: impl Iterator<Item = &'a [u8]>, head_mask: u8) -> Parsed {
     let mut parser = ResponseParser::new();
     let mut pending: Vec<u8> = Vec::new();
     let mut responses = Vec::new();
@@ -21,7 +21,7 @@ fn drive<'a>(input: impl Iterator<Item = &'a [u8]>, head_mask: u8) -> Outcome {
             let head = head_mask >> (responses.len() % 8) & 1 == 1;
             match parser.step(&pending, head) {
                 Err(_) => {
-                    return Outcome {
+                    return Parsed {
                         responses,
                         failed: true,
                     };
@@ -43,7 +43,7 @@ fn drive<'a>(input: impl Iterator<Item = &'a [u8]>, head_mask: u8) -> Outcome {
         }
     }
     responses.extend(parser.on_eof());
-    Outcome {
+    Parsed {
         responses,
         failed: false,
     }

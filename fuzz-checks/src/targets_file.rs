@@ -1,6 +1,6 @@
 //! loadgen's `--targets` parser: whatever it accepts, written back out, reads the same.
 
-use loadgen::targets::{self, TargetSpec};
+use loadgen::mix::{self, TargetSpec};
 use std::path::Path;
 
 /// `@FILE` bodies resolve here, so they fail: the check is about the text.
@@ -10,12 +10,12 @@ pub fn check(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(specs) = targets::parse(text, Path::new(NO_DIR)) else {
+    let Ok(specs) = mix::parse(text, Path::new(NO_DIR)) else {
         return;
     };
     assert!(!specs.is_empty());
     let rendered = render(&specs);
-    let again = targets::parse(&rendered, Path::new(NO_DIR))
+    let again = mix::parse(&rendered, Path::new(NO_DIR))
         .unwrap_or_else(|e| panic!("rendered targets do not parse: {e}\n{rendered}"));
     let strip = |s: &[TargetSpec]| -> Vec<TargetSpec> {
         s.iter().map(|t| TargetSpec { line: 0, ..t.clone() }).collect()

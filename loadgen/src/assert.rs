@@ -54,7 +54,7 @@ pub struct Assertion {
 
 /// The result of one assertion after the run.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
+pub struct Checked {
     pub passed: bool,
     /// e.g. `assert p99<2ms: ok (p99 = 1.07ms)`.
     pub line: String,
@@ -114,16 +114,16 @@ impl Assertion {
         Err(UsageError::new(FLAG, format!("'{}': {why}", self.text)))
     }
 
-    pub fn evaluate(&self, report: &Report) -> Outcome {
+    pub fn evaluate(&self, report: &Report) -> Checked {
         let Some(actual) = self.metric.of_report(report) else {
-            return Outcome {
+            return Checked {
                 passed: false,
                 line: format!("assert {}: FAILED ({} was not measured)", self.text, self.name),
             };
         };
         let passed = self.op.holds(actual, self.value);
         let verdict = if passed { "ok" } else { "FAILED" };
-        Outcome {
+        Checked {
             passed,
             line: format!(
                 "assert {}: {verdict} ({} = {})",

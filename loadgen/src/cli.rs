@@ -143,7 +143,7 @@ where
 
 fn into_cli(args: Args) -> Result<Cli, UsageError> {
     let targets = match &args.targets {
-        Some(path) => crate::targets::read(path).map_err(|m| UsageError::new("--targets", m))?,
+        Some(path) => crate::mix::read(path).map_err(|m| UsageError::new("--targets", m))?,
         None => Vec::new(),
     };
     let url = match (&args.url, targets.first()) {

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
-use crate::target::Target;
-use crate::targets::{MAX_GROUPS, TargetSpec};
+use crate::mix::{MAX_GROUPS, TargetSpec};
+use crate::url::Url;
 use http_wire::token::is_token;
 
 #[derive(Debug, Clone)]
@@ -87,8 +87,8 @@ impl Config {
     }
 
     /// Check every setting; returns the parsed target.
-    pub fn validate(&self) -> Result<Target, UsageError> {
-        let target = Target::parse(&self.url).map_err(|m| UsageError::new("URL", m))?;
+    pub fn validate(&self) -> Result<Url, UsageError> {
+        let target = Url::parse(&self.url).map_err(|m| UsageError::new("URL", m))?;
         let positive = |flag, value: usize| match value {
             0 => Err(UsageError::new(flag, "must be at least 1 (got 0)")),
             _ => Ok(()),
@@ -142,7 +142,7 @@ impl Config {
         for t in &self.targets {
             let at =
                 |m: String| UsageError::new("--targets", format!("{}:{}: {m}", self.targets_file, t.line));
-            let parsed = Target::parse(&t.url).map_err(at)?;
+            let parsed = Url::parse(&t.url).map_err(at)?;
             if (parsed.host.as_str(), parsed.port) != (target.host.as_str(), target.port) {
                 return Err(at(format!(
                     "every target must use {}:{} (the first target's)",
@@ -162,7 +162,7 @@ impl Config {
                 ),
             ));
         }
-        if let Some(pid) = self.server_pids.iter().find(|p| !crate::target_cpu::exists(**p)) {
+        if let Some(pid) = self.server_pids.iter().find(|p| !crate::server_cpu::exists(**p)) {
             return Err(UsageError::new(
                 "--server-pid",
                 format!("no process with PID {pid} (or /proc/{pid}/stat is not readable)"),

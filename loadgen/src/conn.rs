@@ -11,7 +11,7 @@ use mio::{Interest, Registry, Token};
 
 use crate::clock::now_ns;
 use crate::response::{ResponseParser, Step};
-use crate::stats::ErrorKind;
+use crate::stats::FailureKind;
 
 /// First retry delay after a failure; doubles per consecutive failure up to the cap.
 const BACKOFF_START_NS: u64 = 10_000_000;
@@ -49,7 +49,7 @@ pub enum ReadEnd {
     /// close-delimited body, or EOF with nothing outstanding).
     Closed,
     /// The connection broke; requests still in flight failed this way.
-    Failed(ErrorKind),
+    Failed(FailureKind),
 }
 
 pub struct Conn {
@@ -155,17 +155,17 @@ impl Conn {
     }
 
     /// Write queued request bytes until done or the socket is full.
-    pub fn flush(&mut self) -> Result<(), ErrorKind> {
+    pub fn flush(&mut self) -> Result<(), FailureKind> {
         let Some(stream) = self.stream.as_mut() else {
             return Ok(());
         };
         while self.out_pos < self.out.len() {
             match stream.write(&self.out[self.out_pos..]) {
-                Ok(0) => return Err(ErrorKind::Write),
+                Ok(0) => return Err(FailureKind::Write),
                 Ok(n) => self.out_pos += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return Err(ErrorKind::Write),
+                Err(_) => return Err(FailureKind::Write),
             }
         }
         self.out.clear();
@@ -190,7 +190,7 @@ impl Conn {
         loop {
             let carried = self.carry.len();
             if carried == scratch.len() {
-                return ReadEnd::Failed(ErrorKind::Parse); // head larger than the buffer
+                return ReadEnd::Failed(FailureKind::Parse); // head larger than the buffer
             }
             scratch[..carried].copy_from_slice(&self.carry);
             let n = match stream.read(&mut scratch[carried..]) {
@@ -207,13 +207,13 @@ impl Conn {
                     return if self.inflight.is_empty() || ended.is_some() {
                         ReadEnd::Closed
                     } else {
-                        ReadEnd::Failed(ErrorKind::Read)
+                        ReadEnd::Failed(FailureKind::Read)
                     };
                 }
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadEnd::Open,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return ReadEnd::Failed(ErrorKind::Read),
+                Err(_) => return ReadEnd::Failed(FailureKind::Read),
             };
             let now = now_ns();
             *bytes_read += n as u64;
@@ -223,7 +223,7 @@ impl Conn {
             loop {
                 let head = self.inflight.front().is_some_and(|r| r.head);
                 match self.parser.step(&data[pos..], head) {
-                    Err(_) => return ReadEnd::Failed(ErrorKind::Parse),
+                    Err(_) => return ReadEnd::Failed(FailureKind::Parse),
                     Ok(Step::NeedMore { consumed }) => {
                         pos += consumed;
                         break;
@@ -231,7 +231,7 @@ impl Conn {
                     Ok(Step::Done { consumed, response }) => {
                         pos += consumed;
                         let Some(request) = self.inflight.pop_front() else {
-                            return ReadEnd::Failed(ErrorKind::Parse); // unsolicited response
+                            return ReadEnd::Failed(FailureKind::Parse); // unsolicited response
                         };
                         on_response(request, response.status, now);
                         if response.close {

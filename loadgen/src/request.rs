@@ -1,12 +1,12 @@
 //! Request bytes, built once per run (one per `--targets` target): the hot path only copies
 //! them into a connection's write buffer.
 
-use crate::target::Target;
+use crate::url::Url;
 use http_wire::write;
 
 /// Serialise the request: request line, Host (unless the user set one), user headers,
 /// Content-Length when there is a body (unless the user framed it), then the body.
-pub fn build(method: &str, target: &Target, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
+pub fn build(method: &str, target: &Url, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
     let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
     let mut out = Vec::with_capacity(128 + body.len());
     write::request_line(&mut out, method.as_bytes(), target.path.as_bytes());
@@ -28,8 +28,8 @@ pub fn build(method: &str, target: &Target, headers: &[(String, String)], body: 
 mod tests {
     use super::*;
 
-    fn target() -> Target {
-        Target::parse("http://127.0.0.1:8080/p?q=1").unwrap()
+    fn target() -> Url {
+        Url::parse("http://127.0.0.1:8080/p?q=1").unwrap()
     }
 
     #[test]

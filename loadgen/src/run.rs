@@ -14,9 +14,9 @@ use crate::intervals::IntervalBuilder;
 use crate::progress::Progress;
 use crate::report::{Report, RunTotals, TargetWindow};
 use crate::request;
+use crate::server_cpu::ServerCpu;
 use crate::stats::Stats;
-use crate::target::Target;
-use crate::target_cpu::TargetCpu;
+use crate::url::Url;
 use crate::worker::{Message, Plan, Shared, Worker};
 use oscalls::cpu::CpuTime;
 
@@ -72,7 +72,7 @@ fn effective_threads(config: &Config) -> usize {
 /// A run that passed every check and found the target answering.
 pub struct Prepared<'a> {
     config: &'a Config,
-    target: Target,
+    target: Url,
     addr: SocketAddr,
     threads: usize,
 }
@@ -152,7 +152,7 @@ impl Prepared<'_> {
             intervals: options
                 .intervals
                 .then(|| IntervalBuilder::new(record_from, now_ns())),
-            target: (!config.server_pids.is_empty()).then(|| TargetCpu::new(&config.server_pids)),
+            target: (!config.server_pids.is_empty()).then(|| ServerCpu::new(&config.server_pids)),
         };
         let gathered = gather(&rx, progress, record_from, watch);
         for handle in handles {
@@ -176,7 +176,7 @@ struct Gathered {
 /// Work done on the main thread alongside merging (never on the request path).
 struct Watch {
     intervals: Option<IntervalBuilder>,
-    target: Option<TargetCpu>,
+    target: Option<ServerCpu>,
 }
 
 /// Merge the threads' messages until every thread has finished (all senders dropped).
@@ -272,7 +272,7 @@ struct Mix {
 }
 
 impl Mix {
-    fn of(config: &Config, target: &Target) -> Mix {
+    fn of(config: &Config, target: &Url) -> Mix {
         if config.targets.is_empty() {
             let request = request::build(&config.method, target, &config.headers, &config.body);
             return Mix {
@@ -289,7 +289,7 @@ impl Mix {
             .iter()
             .map(|t| {
                 // Validated before the run: every URL parses.
-                let parsed = Target::parse(&t.url).unwrap_or_else(|_| target.clone());
+                let parsed = Url::parse(&t.url).unwrap_or_else(|_| target.clone());
                 request::build(&t.method, &parsed, &t.headers, &t.body).into()
             })
             .collect();

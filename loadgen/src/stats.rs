@@ -21,7 +21,7 @@ pub struct Errors {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub enum FailureKind {
     Connect,
     Read,
     Write,
@@ -30,13 +30,13 @@ pub enum ErrorKind {
 }
 
 impl Errors {
-    pub fn add(&mut self, kind: ErrorKind, n: u64) {
+    pub fn add(&mut self, kind: FailureKind, n: u64) {
         let slot = match kind {
-            ErrorKind::Connect => &mut self.connect,
-            ErrorKind::Read => &mut self.read,
-            ErrorKind::Write => &mut self.write,
-            ErrorKind::Timeout => &mut self.timeout,
-            ErrorKind::Parse => &mut self.parse,
+            FailureKind::Connect => &mut self.connect,
+            FailureKind::Read => &mut self.read,
+            FailureKind::Write => &mut self.write,
+            FailureKind::Timeout => &mut self.timeout,
+            FailureKind::Parse => &mut self.parse,
         };
         *slot += n;
     }
@@ -224,7 +224,7 @@ mod tests {
         a.record_response(200, 1_000, Some(900));
         a.record_response(404, 2_000, None);
         a.record_response(42, 5, Some(5));
-        a.errors.add(ErrorKind::Timeout, 2);
+        a.errors.add(FailureKind::Timeout, 2);
         let mut total = Stats::new();
         total.merge(&a.take());
         total.merge(&a.take());

@@ -24,7 +24,7 @@ fn request(addr: std::net::SocketAddr, raw: &str) -> String {
 }
 
 fn loadgen_config(targets: &Path) -> Config {
-    let specs = loadgen::targets::read(targets).unwrap();
+    let specs = loadgen::mix::read(targets).unwrap();
     let mut config = Config::new(specs[0].url.clone());
     config.targets = specs;
     config.targets_file = targets.display().to_string();

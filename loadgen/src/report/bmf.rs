@@ -19,7 +19,7 @@ pub fn default_name(report: &Report) -> String {
             file.map_or(report.url.as_str().into(), |f| f.to_string_lossy())
         );
     }
-    let path = crate::Target::parse(&report.url).map_or_else(|_| "/".to_string(), |t| t.path);
+    let path = crate::Url::parse(&report.url).map_or_else(|_| "/".to_string(), |t| t.path);
     format!("{} {path}", report.method)
 }
 

@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::intervals::Intervals;
+use crate::server_cpu::ServerCpu;
 use crate::stats::{Errors, Stats};
-use crate::target_cpu::TargetCpu;
 use oscalls::cpu::CpuTime;
 
 /// Thread CPU above this share of the run means the generator itself was saturated.
@@ -94,7 +94,7 @@ pub struct TargetReport {
 
 /// The target's CPU and the wall-clock window it was sampled over.
 pub struct TargetWindow {
-    pub cpu: TargetCpu,
+    pub cpu: ServerCpu,
     pub window_s: f64,
 }
 

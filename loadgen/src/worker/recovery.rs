@@ -5,7 +5,7 @@ use mio::Token;
 
 use super::Worker;
 use crate::conn::{InFlight, State};
-use crate::stats::ErrorKind;
+use crate::stats::FailureKind;
 
 impl Worker {
     /// Timeouts, connect timeouts and reconnects, checked every few milliseconds.
@@ -41,14 +41,14 @@ impl Worker {
 
     pub(super) fn connect_failed(&mut self, i: usize, now: u64) {
         if now >= self.shared.record_from {
-            self.stats.errors.add(ErrorKind::Connect, 1);
+            self.stats.errors.add(FailureKind::Connect, 1);
         }
         self.conns[i].close(self.poll.registry(), true);
         self.conns[i].back_off(now);
     }
 
     /// The connection broke: every request in flight on it failed with `kind`.
-    pub(super) fn fail(&mut self, i: usize, kind: ErrorKind, now: u64) {
+    pub(super) fn fail(&mut self, i: usize, kind: FailureKind, now: u64) {
         let failed = self.settle(i, |_| true);
         self.stats.errors.add(kind, failed);
         self.conns[i].close(self.poll.registry(), true);
@@ -63,7 +63,7 @@ impl Worker {
     pub(super) fn time_out(&mut self, i: usize, now: u64) {
         let timeout_ns = self.shared.timeout_ns;
         let expired = self.settle(i, |r| now.saturating_sub(r.sent) >= timeout_ns);
-        self.stats.errors.add(ErrorKind::Timeout, expired);
+        self.stats.errors.add(FailureKind::Timeout, expired);
         self.last_progress = now;
         self.replace(i, now, true);
     }

@@ -13,7 +13,7 @@ use std::collections::hash_map::Entry;
 use std::time::Duration;
 
 /// A job's answer, and the change it makes to the snapshot once committed.
-pub type Outcome = (Answer, Option<Change>);
+pub type Applied = (Answer, Option<Change>);
 
 /// The statements a batch runs, prepared once for the thread's lifetime.
 pub struct Statements<'c> {
@@ -85,13 +85,13 @@ pub fn commit(
     committed: &Snapshot,
     jobs: &[Job],
     delay: Duration,
-) -> rusqlite::Result<Vec<Outcome>> {
+) -> rusqlite::Result<Vec<Applied>> {
     let mut overlay = Overlay {
         committed,
         counts: HashMap::new(),
         likes: HashMap::new(),
     };
-    let attempt = (|| -> rusqlite::Result<Vec<Outcome>> {
+    let attempt = (|| -> rusqlite::Result<Vec<Applied>> {
         db.begin.execute([])?;
         let outcomes = jobs
             .iter()
@@ -116,11 +116,11 @@ pub fn commit(
 }
 
 /// What every job of a failed batch is answered.
-pub fn failed(jobs: &[Job]) -> Vec<Outcome> {
+pub fn failed(jobs: &[Job]) -> Vec<Applied> {
     jobs.iter().map(|_| (Answer::Failed, None)).collect()
 }
 
-fn apply(db: &mut Statements<'_>, overlay: &mut Overlay<'_>, op: &Op) -> rusqlite::Result<Outcome> {
+fn apply(db: &mut Statements<'_>, overlay: &mut Overlay<'_>, op: &Op) -> rusqlite::Result<Applied> {
     Ok(match op {
         Op::CreatePost { title } => {
             let id = db.insert_post.insert(params![title])? as u64;

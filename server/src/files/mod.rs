@@ -10,7 +10,7 @@ use crate::http::response::{FileBody, Responder};
 use cache::{Content, FileCache, FileEntry, Found, Miss};
 use http_wire::request::Head;
 use http_wire::status;
-use preconditions::{Outcome, Validators};
+use preconditions::{Decision, Validators};
 use range::RangeAsk;
 use std::io;
 use std::path::Path;
@@ -99,15 +99,15 @@ fn send_entry(head: &Head<'_>, entry: &FileEntry, res: Responder<'_>) {
         mtime: entry.mtime,
     };
     let use_range = match preconditions::evaluate(&head.conditions, &validators, true) {
-        Outcome::PreconditionFailed => return res.send_text_status(status::PRECONDITION_FAILED, &[]),
-        Outcome::NotModified => {
+        Decision::PreconditionFailed => return res.send_text_status(status::PRECONDITION_FAILED, &[]),
+        Decision::NotModified => {
             let headers = [
                 ("ETag", entry.etag.as_bytes()),
                 ("Last-Modified", entry.last_modified.as_bytes()),
             ];
             return res.send_bodiless(status::NOT_MODIFIED, &headers);
         }
-        Outcome::Proceed { use_range } => use_range && head.method == "GET",
+        Decision::Proceed { use_range } => use_range && head.method == "GET",
     };
     let ask = if use_range {
         range::parse(head.conditions.range, entry.size)

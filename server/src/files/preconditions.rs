@@ -12,7 +12,7 @@ pub struct Validators<'a> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Decision {
     /// Send the representation; `use_range` says whether a Range header may apply.
     Proceed {
         use_range: bool,
@@ -21,27 +21,27 @@ pub enum Outcome {
     PreconditionFailed,
 }
 
-pub fn evaluate(c: &Conditions<'_>, v: &Validators<'_>, get_or_head: bool) -> Outcome {
+pub fn evaluate(c: &Conditions<'_>, v: &Validators<'_>, get_or_head: bool) -> Decision {
     if let Some(list) = c.if_match {
         if !list_matches(list, v.etag, Comparison::Strong) {
-            return Outcome::PreconditionFailed;
+            return Decision::PreconditionFailed;
         }
     } else if let Some(since) = c.if_unmodified_since.and_then(http_date) {
         if v.mtime > since {
-            return Outcome::PreconditionFailed;
+            return Decision::PreconditionFailed;
         }
     }
     if let Some(list) = c.if_none_match {
         if list_matches(list, v.etag, Comparison::Weak) {
             return if get_or_head {
-                Outcome::NotModified
+                Decision::NotModified
             } else {
-                Outcome::PreconditionFailed
+                Decision::PreconditionFailed
             };
         }
     } else if let (true, Some(since)) = (get_or_head, c.if_modified_since.and_then(http_date)) {
         if v.mtime <= since {
-            return Outcome::NotModified;
+            return Decision::NotModified;
         }
     }
     let use_range = match c.if_range.map(<[u8]>::trim_ascii) {
@@ -51,7 +51,7 @@ pub fn evaluate(c: &Conditions<'_>, v: &Validators<'_>, get_or_head: bool) -> Ou
         }
         Some(date) => http_date(date) == Some(v.mtime),
     };
-    Outcome::Proceed { use_range }
+    Decision::Proceed { use_range }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -115,20 +115,20 @@ mod tests {
     const AT: &[u8] = b"Sun, 13 Sep 2020 12:26:40 GMT"; // == mtime
     const BEFORE: &[u8] = b"Sun, 13 Sep 2020 12:26:39 GMT";
 
-    fn eval(c: Conditions<'_>) -> Outcome {
+    fn eval(c: Conditions<'_>) -> Decision {
         evaluate(&c, &V, true)
     }
 
     #[test]
     fn rfc_9110_order() {
-        let proceed = Outcome::Proceed { use_range: true };
+        let proceed = Decision::Proceed { use_range: true };
         assert_eq!(eval(Conditions::default()), proceed);
         assert_eq!(
             eval(Conditions {
                 if_match: Some(b"\"other\""),
                 ..Default::default()
             }),
-            Outcome::PreconditionFailed
+            Decision::PreconditionFailed
         );
         assert_eq!(
             eval(Conditions {
@@ -142,28 +142,28 @@ mod tests {
                 if_match: Some(b"W/\"5f5e1000-400\""),
                 ..Default::default()
             }),
-            Outcome::PreconditionFailed
+            Decision::PreconditionFailed
         );
         assert_eq!(
             eval(Conditions {
                 if_unmodified_since: Some(BEFORE),
                 ..Default::default()
             }),
-            Outcome::PreconditionFailed
+            Decision::PreconditionFailed
         );
         assert_eq!(
             eval(Conditions {
                 if_none_match: Some(b"W/\"5f5e1000-400\""),
                 ..Default::default()
             }),
-            Outcome::NotModified
+            Decision::NotModified
         );
         assert_eq!(
             eval(Conditions {
                 if_none_match: Some(b"*"),
                 ..Default::default()
             }),
-            Outcome::NotModified
+            Decision::NotModified
         );
         assert_eq!(
             eval(Conditions {
@@ -177,7 +177,7 @@ mod tests {
                 if_modified_since: Some(AT),
                 ..Default::default()
             }),
-            Outcome::NotModified
+            Decision::NotModified
         );
         assert_eq!(
             eval(Conditions {
@@ -202,7 +202,7 @@ mod tests {
                 &V,
                 false
             ),
-            Outcome::PreconditionFailed
+            Decision::PreconditionFailed
         );
     }
 
@@ -214,10 +214,10 @@ mod tests {
                 ..Default::default()
             })
         };
-        assert_eq!(ir(b"\"5f5e1000-400\""), Outcome::Proceed { use_range: true });
-        assert_eq!(ir(b"W/\"5f5e1000-400\""), Outcome::Proceed { use_range: false });
-        assert_eq!(ir(b"\"old\""), Outcome::Proceed { use_range: false });
-        assert_eq!(ir(AT), Outcome::Proceed { use_range: true });
-        assert_eq!(ir(BEFORE), Outcome::Proceed { use_range: false });
+        assert_eq!(ir(b"\"5f5e1000-400\""), Decision::Proceed { use_range: true });
+        assert_eq!(ir(b"W/\"5f5e1000-400\""), Decision::Proceed { use_range: false });
+        assert_eq!(ir(b"\"old\""), Decision::Proceed { use_range: false });
+        assert_eq!(ir(AT), Decision::Proceed { use_range: true });
+        assert_eq!(ir(BEFORE), Decision::Proceed { use_range: false });
     }
 }

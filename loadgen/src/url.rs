@@ -4,7 +4,7 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub struct Url {
     /// Host as written, brackets kept for IPv6 (used for resolution and the Host header).
     pub host: String,
     pub port: u16,
@@ -14,8 +14,8 @@ pub struct Target {
     pub authority: String,
 }
 
-impl Target {
-    pub fn parse(url: &str) -> Result<Target, String> {
+impl Url {
+    pub fn parse(url: &str) -> Result<Url, String> {
         let bad = |why: &str| format!("malformed URL '{url}': {why}");
         let Some((scheme, rest)) = url.split_once("://") else {
             return Err(bad("expected http://host[:port]/path"));
@@ -43,7 +43,7 @@ impl Target {
         if path.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err(bad("the path contains spaces or control characters"));
         }
-        Ok(Target {
+        Ok(Url {
             host: host.to_string(),
             port,
             path,
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn parses_host_port_path_and_query() {
-        let t = Target::parse("http://127.0.0.1:8080/plaintext?a=1#frag").unwrap();
+        let t = Url::parse("http://127.0.0.1:8080/plaintext?a=1#frag").unwrap();
         assert_eq!(t.host, "127.0.0.1");
         assert_eq!(t.port, 8080);
         assert_eq!(t.path, "/plaintext?a=1");
@@ -109,15 +109,15 @@ mod tests {
 
     #[test]
     fn defaults_port_and_path() {
-        let t = Target::parse("http://example.com").unwrap();
+        let t = Url::parse("http://example.com").unwrap();
         assert_eq!((t.port, t.path.as_str()), (80, "/"));
-        let t = Target::parse("http://example.com?x").unwrap();
+        let t = Url::parse("http://example.com?x").unwrap();
         assert_eq!(t.path, "/?x");
     }
 
     #[test]
     fn parses_ipv6() {
-        let t = Target::parse("http://[::1]:9000/x").unwrap();
+        let t = Url::parse("http://[::1]:9000/x").unwrap();
         assert_eq!((t.host.as_str(), t.port), ("[::1]", 9000));
         assert_eq!(t.resolve().unwrap().port(), 9000);
     }
@@ -135,9 +135,9 @@ mod tests {
             "http://u@h/",
             "http://h/a b",
         ] {
-            assert!(Target::parse(url).is_err(), "{url} should be rejected");
+            assert!(Url::parse(url).is_err(), "{url} should be rejected");
         }
-        let err = Target::parse("https://h/").unwrap_err();
+        let err = Url::parse("https://h/").unwrap_err();
         assert!(err.contains("https is not supported"), "{err}");
     }
 }

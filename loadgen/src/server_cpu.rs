@@ -14,7 +14,7 @@ pub fn exists(pid: u32) -> bool {
 
 /// CPU of a process tree, tracked over the recorded phase.
 #[derive(Debug)]
-pub struct TargetCpu {
+pub struct ServerCpu {
     roots: Vec<u32>,
     /// Per process: clock ticks at its first and latest sample in the window.
     seen: BTreeMap<u32, (u64, u64)>,
@@ -23,9 +23,9 @@ pub struct TargetCpu {
     started: bool,
 }
 
-impl TargetCpu {
-    pub fn new(roots: &[u32]) -> TargetCpu {
-        TargetCpu {
+impl ServerCpu {
+    pub fn new(roots: &[u32]) -> ServerCpu {
+        ServerCpu {
             roots: roots.to_vec(),
             seen: BTreeMap::new(),
             vanished: Vec::new(),
@@ -116,7 +116,7 @@ mod tests {
             .spawn()
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(200));
-        let mut cpu = TargetCpu::new(&[child.id()]);
+        let mut cpu = ServerCpu::new(&[child.id()]);
         cpu.start();
         std::thread::sleep(std::time::Duration::from_millis(300));
         cpu.sample();

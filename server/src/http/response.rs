@@ -54,6 +54,26 @@ impl FileBody {
 }
 
 impl<'a> Responder<'a> {
+    /// The one way to make a `Responder`: the connection's output (its write buffer and the
+    /// slot a file body goes to), the worker's scratch space and Date line, and how this
+    /// response ends.
+    pub fn new(
+        (out, file_slot): (&'a mut Vec<u8>, &'a mut Option<FileBody>),
+        scratch: &'a mut Vec<u8>,
+        date_line: &'a [u8],
+        persistence: Persistence,
+        head_only: bool,
+    ) -> Responder<'a> {
+        Responder {
+            out,
+            scratch,
+            date_line,
+            persistence,
+            head_only,
+            file_slot,
+        }
+    }
+
     fn meta(&self) -> Meta<'a> {
         Meta {
             date_line: self.date_line,
@@ -163,7 +183,7 @@ fn write_head(
     out.extend_from_slice(SERVER_LINE);
     out.extend_from_slice(meta.date_line);
     if let Some(ct) = content_type {
-        write::field(out, b"Content-Type", ct);
+        write::content_type(out, ct);
     }
     if let Some(len) = content_length {
         write::content_length(out, len);

@@ -1,6 +1,6 @@
 //! Which timeout a connection is under, and what happens when it expires.
 
-use super::{AfterFlush, Conn, Ctx, Phase, Verdict};
+use super::{Conn, Ctx, Life, Phase, Verdict};
 use http_wire::error::HttpError;
 use std::time::Duration;
 
@@ -21,16 +21,14 @@ pub enum TimerKind {
     WriteProgress,
     /// Output waiting and the client not reading: closed at `--keepalive-timeout`.
     WriteStall,
-    /// Closing after an error response.
-    Linger,
 }
 
 impl Conn {
     /// Sets the deadline for the state the connection is now in.
     pub(super) fn update_deadline(&mut self, ctx: &Ctx<'_>) {
         let cfg = ctx.cfg;
-        if self.lingering() {
-            return;
+        if self.life == Life::Lingering {
+            return; // its deadline is the linger's end
         }
         if self.awaiting.is_some() {
             // The database answers; the keep-alive clock only guards against it never doing so.
@@ -71,7 +69,7 @@ impl Conn {
     /// The deadline passed: close quietly, or answer 408 first if a request was under way.
     pub fn on_deadline(&mut self, ctx: &mut Ctx<'_>) -> Verdict {
         match self.timer {
-            TimerKind::Head | TimerKind::Body if self.after_flush == AfterFlush::KeepOpen => {
+            TimerKind::Head | TimerKind::Body if self.life == Life::Open => {
                 self.fail(ctx, HttpError::Timeout);
                 self.on_ready(ctx, false)
             }

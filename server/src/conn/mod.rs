@@ -67,15 +67,17 @@ enum Phase {
     },
 }
 
-/// What happens once the write buffer is empty.
+/// Where a connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum AfterFlush {
-    KeepOpen,
-    /// Orderly close: the client asked for it, or sent EOF.
-    Close,
-    /// After an error response: half-close and discard input for a while, so the
-    /// client reads our response before a reset could destroy it.
-    Linger,
+enum Life {
+    /// Reading and answering requests.
+    Open,
+    /// The last response is queued; once it is written, close (the client asked for it, or
+    /// the server is draining) or, after an error response, linger.
+    Closing { linger: bool },
+    /// After an error response: the write side is shut and input is discarded until EOF or
+    /// `LINGER`, so the client reads the response before a reset could destroy it.
+    Lingering,
 }
 
 pub struct Conn {
@@ -95,7 +97,7 @@ pub struct Conn {
     /// A request is with the database; its response (with this persistence) comes first.
     awaiting: Option<Persistence>,
     phase: Phase,
-    after_flush: AfterFlush,
+    life: Life,
     peer_closed: bool,
     /// The peer's FIN was reported; a short read no longer proves the socket is drained.
     hup_seen: bool,
@@ -130,7 +132,7 @@ impl Conn {
             file_out: None,
             awaiting: None,
             phase: Phase::Head,
-            after_flush: AfterFlush::KeepOpen,
+            life: Life::Open,
             peer_closed: false,
             hup_seen: false,
             drained: false,
@@ -178,18 +180,14 @@ impl Conn {
         let Some(persistence) = self.awaiting.take() else {
             return Verdict::Keep;
         };
-        let res = Responder {
-            out: &mut self.wbuf,
-            scratch: ctx.scratch,
-            date_line: ctx.date.line(),
-            persistence,
-            head_only: false,
-            file_slot: &mut self.file_out,
-        };
-        api::respond(answer, res);
+        let out = (&mut self.wbuf, &mut self.file_out);
+        api::respond(
+            answer,
+            Responder::new(out, ctx.scratch, ctx.date.line(), persistence, false),
+        );
         ctx.stats.requests.add(1);
         if persistence == Persistence::Close {
-            self.after_flush = AfterFlush::Close;
+            self.life = Life::Closing { linger: false };
         }
         self.resume(ctx)
     }
@@ -203,14 +201,14 @@ impl Conn {
             if !self.flush(ctx)? {
                 return Ok(Verdict::Keep); // WRITABLE will bring us back
             }
-            match self.after_flush {
-                AfterFlush::KeepOpen => {}
-                AfterFlush::Close => return Ok(Verdict::Close),
-                AfterFlush::Linger if !self.lingering() => self.begin_linger(ctx),
-                AfterFlush::Linger => {}
-            }
-            if self.lingering() {
-                return self.discard_input(ctx);
+            match self.life {
+                Life::Open => {}
+                Life::Closing { linger: false } => return Ok(Verdict::Close),
+                Life::Closing { linger: true } => {
+                    self.begin_linger(ctx);
+                    return self.discard_input(ctx);
+                }
+                Life::Lingering => return self.discard_input(ctx),
             }
             // Requests held back by the output just written need no new event.
             if backlog && !may_read {
@@ -339,16 +337,11 @@ impl Conn {
         Ok(true)
     }
 
-    /// Closing after an error response: the write side is shut and input is discarded.
-    fn lingering(&self) -> bool {
-        self.timer == TimerKind::Linger
-    }
-
     fn begin_linger(&mut self, ctx: &Ctx<'_>) {
         // Errors here only mean the peer is already gone; discard_input finds out.
         let _ = self.stream.shutdown(Shutdown::Write);
         self.deadline = ctx.now + deadline::LINGER;
-        self.timer = TimerKind::Linger;
+        self.life = Life::Lingering;
     }
 
     /// Reads and drops whatever the client still sends, until EOF.

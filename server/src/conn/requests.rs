@@ -1,7 +1,7 @@
 //! Turning buffered bytes into answered requests: every complete request is answered in
 //! order (pipelining), each response appended to the connection's write buffer.
 
-use super::{AfterFlush, Conn, Ctx, Phase, WRITE_LIMIT};
+use super::{Conn, Ctx, Life, Phase, WRITE_LIMIT};
 use crate::api::Routed;
 use crate::http::response::{FileBody, Persistence, Responder, write_continue};
 use crate::log::{self, LogKind};
@@ -52,94 +52,16 @@ impl Conn {
     /// Answers every complete request in the read buffer, stopping at backpressure. True when
     /// it stopped for pending output with input left: once that is written, call it again.
     pub(super) fn process(&mut self, ctx: &mut Ctx<'_>) -> bool {
-        while self.after_flush == AfterFlush::KeepOpen
+        while self.life == Life::Open
             && self.rstart < self.rend
             && self.wbuf.len() - self.wpos < WRITE_LIMIT
             && self.file_out.is_none()
             && self.awaiting.is_none()
         {
-            let step = match &mut self.phase {
-                Phase::Head => {
-                    let buf = &self.rbuf[self.rstart..self.rend];
-                    match request::parse(buf, ctx.cfg.max_header_bytes) {
-                        Ok(None) => Step::Wait,
-                        Err(e) => Step::Fail(e),
-                        Ok(Some(h)) => match body_extent(&h, ctx.cfg.max_body_bytes as u64) {
-                            Err(e) => Step::Fail(e),
-                            Ok(Framing::Chunked) => {
-                                if h.expect_continue && buf.len() == h.len {
-                                    write_continue(&mut self.wbuf);
-                                }
-                                Step::StartChunked { head_len: h.len }
-                            }
-                            Ok(extent) => {
-                                let total = match extent {
-                                    Framing::Length(n) => h.len + n as usize,
-                                    _ => h.len,
-                                };
-                                if buf.len() >= total {
-                                    let more = buf.len() > total;
-                                    let close = answer(&h, &buf[h.len..total], sink!(self), ctx, more);
-                                    Step::Answered { used: total, close }
-                                } else {
-                                    if h.expect_continue && buf.len() == h.len {
-                                        write_continue(&mut self.wbuf);
-                                    }
-                                    self.phase = Phase::AwaitBody { total };
-                                    Step::Wait
-                                }
-                            }
-                        },
-                    }
-                }
-                Phase::AwaitBody { total } => {
-                    let total = *total;
-                    let buf = &self.rbuf[self.rstart..self.rend];
-                    if buf.len() < total {
-                        Step::Wait
-                    } else {
-                        match request::parse(buf, ctx.cfg.max_header_bytes) {
-                            Ok(Some(h)) => {
-                                let more = buf.len() > total;
-                                let close = answer(&h, &buf[h.len..total], sink!(self), ctx, more);
-                                Step::Answered { used: total, close }
-                            }
-                            _ => Step::Fail(HttpError::BadRequest("malformed request")),
-                        }
-                    }
-                }
-                Phase::Chunked {
-                    head_len,
-                    decoder,
-                    cur,
-                } => {
-                    let buf = &mut self.rbuf[self.rstart..self.rend];
-                    match decoder
-                        .decode_in_place(buf, cur, ctx.cfg.max_body_bytes as u64)
-                        .map_err(HttpError::from)
-                    {
-                        Err(e) => Step::Fail(e),
-                        Ok(false) => {
-                            // Close the gap the framing left, so the buffer holds only body.
-                            buf.copy_within(cur.input.., cur.out);
-                            self.rend -= cur.input - cur.out;
-                            cur.input = cur.out;
-                            Step::Wait
-                        }
-                        Ok(true) => {
-                            let (head_len, body_end, used) = (*head_len, cur.out, cur.input);
-                            let buf = &self.rbuf[self.rstart..self.rend];
-                            match request::parse(&buf[..head_len], ctx.cfg.max_header_bytes) {
-                                Ok(Some(h)) => {
-                                    let more = buf.len() > used;
-                                    let close = answer(&h, &buf[head_len..body_end], sink!(self), ctx, more);
-                                    Step::Answered { used, close }
-                                }
-                                _ => Step::Fail(HttpError::BadRequest("malformed request")),
-                            }
-                        }
-                    }
-                }
+            let step = match self.phase {
+                Phase::Head => self.head_step(ctx),
+                Phase::AwaitBody { total } => self.body_step(ctx, total),
+                Phase::Chunked { .. } => self.chunked_step(ctx),
             };
             match step {
                 Step::Answered { used, close } => {
@@ -147,7 +69,7 @@ impl Conn {
                     self.phase = Phase::Head;
                     self.served_any = true;
                     if close {
-                        self.after_flush = AfterFlush::Close;
+                        self.life = Life::Closing { linger: false };
                     }
                 }
                 Step::Wait => return false,
@@ -168,10 +90,94 @@ impl Conn {
                 }
             }
         }
-        self.after_flush == AfterFlush::KeepOpen
+        self.life == Life::Open
             && self.rstart < self.rend
             && self.awaiting.is_none()
             && (self.wbuf.len() - self.wpos >= WRITE_LIMIT || self.file_out.is_some())
+    }
+
+    /// A new request: parse its head, then answer it, wait for its body, or start decoding.
+    fn head_step(&mut self, ctx: &mut Ctx<'_>) -> Step {
+        let buf = &self.rbuf[self.rstart..self.rend];
+        // Borrowed where it lies: moving the head out of the Result cost a memcpy per request.
+        let parsed = request::parse(buf, ctx.cfg.max_header_bytes);
+        let h = match &parsed {
+            Ok(None) => return Step::Wait,
+            Err(e) => return Step::Fail(*e),
+            Ok(Some(h)) => h,
+        };
+        let total = match body_extent(h, ctx.cfg.max_body_bytes as u64) {
+            Err(e) => return Step::Fail(e),
+            Ok(Framing::Chunked) => {
+                if h.expect_continue && buf.len() == h.len {
+                    write_continue(&mut self.wbuf);
+                }
+                return Step::StartChunked { head_len: h.len };
+            }
+            Ok(Framing::Length(n)) => h.len + n as usize,
+            Ok(_) => h.len,
+        };
+        if buf.len() >= total {
+            let more = buf.len() > total;
+            let close = answer(h, &buf[h.len..total], sink!(self), ctx, more);
+            return Step::Answered { used: total, close };
+        }
+        if h.expect_continue && buf.len() == h.len {
+            write_continue(&mut self.wbuf);
+        }
+        self.phase = Phase::AwaitBody { total };
+        Step::Wait
+    }
+
+    /// A Content-Length body: answer once all `total` bytes (head and body) are here.
+    fn body_step(&mut self, ctx: &mut Ctx<'_>, total: usize) -> Step {
+        let buf = &self.rbuf[self.rstart..self.rend];
+        if buf.len() < total {
+            return Step::Wait;
+        }
+        match request::parse(buf, ctx.cfg.max_header_bytes) {
+            Ok(Some(h)) => {
+                let more = buf.len() > total;
+                let close = answer(&h, &buf[h.len..total], sink!(self), ctx, more);
+                Step::Answered { used: total, close }
+            }
+            _ => Step::Fail(HttpError::BadRequest("malformed request")),
+        }
+    }
+
+    /// A chunked body, decoded in place; answer once the last chunk and trailers are in.
+    fn chunked_step(&mut self, ctx: &mut Ctx<'_>) -> Step {
+        let Phase::Chunked {
+            head_len,
+            decoder,
+            cur,
+        } = &mut self.phase
+        else {
+            unreachable!("chunked_step outside a chunked body");
+        };
+        let buf = &mut self.rbuf[self.rstart..self.rend];
+        match decoder.decode_in_place(buf, cur, ctx.cfg.max_body_bytes as u64) {
+            Err(e) => Step::Fail(e.into()),
+            Ok(false) => {
+                // Close the gap the framing left, so the buffer holds only body.
+                buf.copy_within(cur.input.., cur.out);
+                self.rend -= cur.input - cur.out;
+                cur.input = cur.out;
+                Step::Wait
+            }
+            Ok(true) => {
+                let (head_len, body_end, used) = (*head_len, cur.out, cur.input);
+                let buf = &self.rbuf[self.rstart..self.rend];
+                match request::parse(&buf[..head_len], ctx.cfg.max_header_bytes) {
+                    Ok(Some(h)) => {
+                        let more = buf.len() > used;
+                        let close = answer(&h, &buf[head_len..body_end], sink!(self), ctx, more);
+                        Step::Answered { used, close }
+                    }
+                    _ => Step::Fail(HttpError::BadRequest("malformed request")),
+                }
+            }
+        }
     }
 
     /// Answers with the error's status and closes once it is written.
@@ -187,16 +193,9 @@ impl Conn {
         // The head may not have parsed, but a HEAD request is known by its first bytes, and
         // its answer has no body whatever the status (RFC 9110 §9.3.2).
         let head_only = request::starts_head_request(&self.rbuf[self.rstart..self.rend]);
-        let res = Responder {
-            out: &mut self.wbuf,
-            scratch: ctx.scratch,
-            date_line: ctx.date.line(),
-            persistence: Persistence::Close,
-            head_only,
-            file_slot: &mut self.file_out,
-        };
-        res.send_error(err);
-        self.after_flush = AfterFlush::Linger;
+        let out = (&mut self.wbuf, &mut self.file_out);
+        Responder::new(out, ctx.scratch, ctx.date.line(), Persistence::Close, head_only).send_error(err);
+        self.life = Life::Closing { linger: true };
         self.rstart = self.rend;
     }
 }
@@ -218,14 +217,8 @@ fn answer(h: &Head<'_>, body: &[u8], sink: Sink<'_>, ctx: &mut Ctx<'_>, more_buf
         (false, 0) => Persistence::KeepAlive,
         (false, _) => Persistence::Implicit,
     };
-    let res = Responder {
-        out: sink.out,
-        scratch: ctx.scratch,
-        date_line: ctx.date.line(),
-        persistence,
-        head_only: h.is_head(),
-        file_slot: sink.file_slot,
-    };
+    let out = (sink.out, sink.file_slot);
+    let res = Responder::new(out, ctx.scratch, ctx.date.line(), persistence, h.is_head());
     let services = Services {
         files: ctx.files.as_deref_mut(),
         api: ctx.api,

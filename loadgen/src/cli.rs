@@ -8,6 +8,7 @@ use clap::Parser;
 
 use crate::assert::Assertion;
 use crate::config::{Config, UsageError};
+use crate::plan::Plan;
 use crate::report::output::Output;
 
 #[derive(Parser, Debug)]
@@ -101,6 +102,8 @@ struct Args {
 #[derive(Debug)]
 pub struct Cli {
     pub config: Config,
+    /// What validating `config` derived, for `prepare_plan` (so nothing is checked twice).
+    pub plan: Plan,
     pub output: Output,
     /// Checked after the run (exit 3 if one fails).
     pub assertions: Vec<Assertion>,
@@ -186,7 +189,7 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
     config.connect_timeout = args.connect_timeout;
     config.warmup = args.warmup;
     config.server_pids = args.server_pids;
-    config.validate()?;
+    let plan = config.validate()?;
     let assertions = args
         .asserts
         .iter()
@@ -214,6 +217,7 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
     }
     Ok(Cli {
         config,
+        plan,
         output: Output {
             latency: args.latency,
             json: args.json,

@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::mix::{MAX_GROUPS, TargetSpec};
+use crate::plan::{Mix, Plan};
 use crate::url::Url;
 use http_wire::token::is_token;
 
@@ -86,8 +87,8 @@ impl Config {
         }
     }
 
-    /// Check every setting; returns the parsed target.
-    pub fn validate(&self) -> Result<Url, UsageError> {
+    /// Check every setting; returns what the run needs of them, derived once.
+    pub fn validate(&self) -> Result<Plan, UsageError> {
         let target = Url::parse(&self.url).map_err(|m| UsageError::new("URL", m))?;
         let positive = |flag, value: usize| match value {
             0 => Err(UsageError::new(flag, "must be at least 1 (got 0)")),
@@ -139,6 +140,7 @@ impl Config {
             return Err(UsageError::new("--connect-timeout", "must be longer than zero"));
         }
         check_request("--method", "--header", &self.method, &self.headers)?;
+        let mut urls = Vec::with_capacity(self.targets.len());
         for t in &self.targets {
             let at =
                 |m: String| UsageError::new("--targets", format!("{}:{}: {m}", self.targets_file, t.line));
@@ -150,8 +152,10 @@ impl Config {
                 )));
             }
             check_request("--targets", "--targets", &t.method, &t.headers).map_err(|e| at(e.message))?;
+            urls.push(parsed);
         }
-        let groups = self.target_groups().0.len();
+        let (names, group_of) = self.target_groups();
+        let groups = names.len();
         if groups > MAX_GROUPS {
             return Err(UsageError::new(
                 "--targets",
@@ -168,12 +172,12 @@ impl Config {
                 format!("no process with PID {pid} (or /proc/{pid}/stat is not readable)"),
             ));
         }
-        Ok(target)
-    }
-
-    /// HEAD responses carry no body whatever their headers say.
-    pub fn is_head(&self) -> bool {
-        self.method.eq_ignore_ascii_case("HEAD")
+        let mix = if self.targets.is_empty() {
+            Mix::single(&self.method, &target, &self.headers, &self.body)
+        } else {
+            Mix::of_targets(&self.targets, &urls, group_of, groups)
+        };
+        Ok(Plan { target, mix })
     }
 
     /// Report group names in order of first appearance, and each target's group.

@@ -14,6 +14,7 @@ pub mod intervals;
 mod limits;
 pub mod metric;
 pub mod mix;
+pub mod plan;
 pub mod plot;
 mod progress;
 pub mod report;
@@ -30,5 +31,5 @@ mod worker;
 
 pub use config::{Config, UsageError};
 pub use report::Report;
-pub use run::{Prepared, RunError, RunOptions, prepare, run, run_with};
+pub use run::{Prepared, RunError, RunOptions, prepare, prepare_plan, run, run_with};
 pub use url::Url;

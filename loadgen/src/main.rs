@@ -30,7 +30,12 @@ fn main() -> ExitCode {
             Err(error) => cli_error(error),
         };
     }
-    let cli = match cli::parse(args) {
+    let cli::Cli {
+        config,
+        plan,
+        output,
+        assertions,
+    } = match cli::parse(args) {
         Ok(cli) => cli,
         Err(error) => return cli_error(error),
     };
@@ -38,22 +43,22 @@ fn main() -> ExitCode {
     // Ctrl-C ends the run early but still prints the report.
     let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone());
     let options = RunOptions {
-        progress: !cli.output.no_progress && std::io::stderr().is_terminal(),
+        progress: !output.no_progress && std::io::stderr().is_terminal(),
         stop,
-        intervals: cli.output.hlog.is_some(),
+        intervals: output.hlog.is_some(),
     };
-    let prepared = match loadgen::prepare(&cli.config) {
+    let prepared = match loadgen::prepare_plan(&config, plan) {
         Ok(prepared) => prepared,
         Err(e) => return fail(&e),
     };
-    output::say(&cli.output, &text::banner(&cli.config, prepared.threads()));
+    output::say(&output, &text::banner(&config, prepared.threads()));
     let report = match prepared.run(&options) {
         Ok(report) => report,
         Err(e) => return fail(&e),
     };
-    let written = output::emit(&report, &cli.output);
+    let written = output::emit(&report, &output);
     let mut all_passed = true;
-    for assertion in &cli.assertions {
+    for assertion in &assertions {
         let outcome = assertion.evaluate(&report);
         eprintln!("{}", outcome.line);
         all_passed &= outcome.passed;

@@ -11,13 +11,12 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use crate::clock::{SECOND_NS, now_ns};
 use crate::config::{Config, UsageError};
 use crate::intervals::IntervalBuilder;
+use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::report::{Report, RunTotals, TargetWindow};
-use crate::request;
 use crate::server_cpu::ServerCpu;
 use crate::stats::Stats;
-use crate::url::Url;
-use crate::worker::{Message, Plan, Shared, Worker};
+use crate::worker::{Message, Share, Shared, Worker};
 use oscalls::cpu::CpuTime;
 
 #[derive(Debug)]
@@ -72,25 +71,30 @@ fn effective_threads(config: &Config) -> usize {
 /// A run that passed every check and found the target answering.
 pub struct Prepared<'a> {
     config: &'a Config,
-    target: Url,
+    plan: Plan,
     addr: SocketAddr,
     threads: usize,
 }
 
-/// Validate, make room for the connections' descriptors, resolve the host and check
-/// that it accepts a connection (fail fast with one clear message rather than a run full
-/// of connect errors).
+/// Validate, then `prepare_plan`.
 pub fn prepare(config: &Config) -> Result<Prepared<'_>, RunError> {
-    let target = config.validate().map_err(RunError::Usage)?;
+    let plan = config.validate().map_err(RunError::Usage)?;
+    prepare_plan(config, plan)
+}
+
+/// With what `config.validate()` returned: make room for the connections' descriptors,
+/// resolve the host and check that it accepts a connection (fail fast with one clear
+/// message rather than a run full of connect errors).
+pub fn prepare_plan(config: &Config, plan: Plan) -> Result<Prepared<'_>, RunError> {
     let threads = effective_threads(config);
     crate::limits::ensure_fds_for(config.connections, threads)
         .map_err(|m| RunError::Usage(UsageError::new("--connections", m)))?;
-    let addr = target.resolve().map_err(RunError::Unreachable)?;
+    let addr = plan.target.resolve().map_err(RunError::Unreachable)?;
     std::net::TcpStream::connect_timeout(&addr, config.connect_timeout)
         .map_err(|e| RunError::Unreachable(format!("cannot connect to {addr}: {e}")))?;
     Ok(Prepared {
         config,
-        target,
+        plan,
         addr,
         threads,
     })
@@ -103,7 +107,7 @@ impl Prepared<'_> {
 
     pub fn run(self, options: &RunOptions) -> Result<Report, RunError> {
         let (config, threads) = (self.config, self.threads);
-        let mix = Mix::of(config, &self.target);
+        let mix = self.plan.mix;
         let start = now_ns();
         let record_from = start + config.warmup.as_nanos() as u64;
         let timeout_ns = config.timeout.as_nanos() as u64;
@@ -127,12 +131,12 @@ impl Prepared<'_> {
         // Create every reactor before starting any, so a failure leaves nothing running.
         let workers = (0..threads)
             .map(|i| {
-                let plan = Plan {
+                let this = Share {
                     connections: share(config.connections as u64, threads, i) as usize,
                     rate: config.rate.map(|r| r / threads as f64),
                     budget: config.requests.map(|n| share(n, threads, i)),
                 };
-                Worker::new(shared.clone(), plan)
+                Worker::new(shared.clone(), this)
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| RunError::Setup(format!("cannot start a reactor thread: {e}")))?;
@@ -258,59 +262,6 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
     Gathered {
         totals,
         ever_connected,
-    }
-}
-
-/// What to send: each target's bytes, its report group, whether it is a HEAD, and the
-/// weighted sending order.
-struct Mix {
-    requests: Vec<Box<[u8]>>,
-    groups: Vec<u16>,
-    heads: Vec<bool>,
-    order: Vec<u32>,
-    group_count: usize,
-}
-
-impl Mix {
-    fn of(config: &Config, target: &Url) -> Mix {
-        if config.targets.is_empty() {
-            let request = request::build(&config.method, target, &config.headers, &config.body);
-            return Mix {
-                requests: vec![request.into()],
-                groups: vec![0],
-                heads: vec![config.is_head()],
-                order: vec![0],
-                group_count: 0,
-            };
-        }
-        let (names, groups) = config.target_groups();
-        let requests = config
-            .targets
-            .iter()
-            .map(|t| {
-                // Validated before the run: every URL parses.
-                let parsed = Url::parse(&t.url).unwrap_or_else(|_| target.clone());
-                request::build(&t.method, &parsed, &t.headers, &t.body).into()
-            })
-            .collect();
-        let order = config
-            .targets
-            .iter()
-            .enumerate()
-            .flat_map(|(i, t)| std::iter::repeat_n(i as u32, t.weight as usize))
-            .collect();
-        let heads = config
-            .targets
-            .iter()
-            .map(|t| t.method.eq_ignore_ascii_case("HEAD"))
-            .collect();
-        Mix {
-            requests,
-            groups,
-            heads,
-            order,
-            group_count: names.len(),
-        }
     }
 }
 

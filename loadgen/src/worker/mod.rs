@@ -56,7 +56,7 @@ pub struct Shared {
 }
 
 /// This thread's share of the work.
-pub struct Plan {
+pub struct Share {
     pub connections: usize,
     pub rate: Option<f64>,
     pub budget: Option<u64>,
@@ -116,18 +116,18 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(shared: Arc<Shared>, plan: Plan) -> std::io::Result<Worker> {
+    pub fn new(shared: Arc<Shared>, share: Share) -> std::io::Result<Worker> {
         let poll = Poll::new()?;
-        let (schedule, timer) = match plan.rate {
+        let (schedule, timer) = match share.rate {
             Some(rate) => {
                 let timer = SendTimer::new()?;
                 timer.register(poll.registry(), TIMER)?;
-                let schedule = Schedule::new(shared.start, rate, plan.connections * shared.pipeline);
+                let schedule = Schedule::new(shared.start, rate, share.connections * shared.pipeline);
                 (Some(schedule), Some(timer))
             }
             None => (None, None),
         };
-        let conns = (0..plan.connections)
+        let conns = (0..share.connections)
             .map(|_| Conn::new(shared.pipeline))
             .collect();
         Ok(Worker {
@@ -137,8 +137,8 @@ impl Worker {
             stats: Stats::with_groups(shared.group_count),
             schedule,
             timer,
-            free: VecDeque::with_capacity(plan.connections),
-            budget: plan.budget,
+            free: VecDeque::with_capacity(share.connections),
+            budget: share.budget,
             inflight: 0,
             next_target: 0,
             sending: true,

@@ -73,32 +73,6 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS done" >&2
 done
 
-python3 - "$RUNS" "$OUT/ab-builds" "$BASE" "$NEW" \
+python3 "$ROOT/scripts/lib/ab_summary.py" "$RUNS" "$OUT/ab-builds" "$BASE" "$NEW" \
   "server --workers 1 on CPU 0, loadgen -t1 -c$CONNS -d$DURATION on CPU 1, $ROUNDS rounds interleaved base/new" \
-  "scripts/ab-builds.sh BASE NEW --rounds $ROUNDS --duration $DURATION --connections $CONNS" <<'EOF'
-import json, statistics, sys
-runs_path, out, base, new, rig, command = sys.argv[1:7]
-runs = [json.loads(l) for l in open(runs_path)]
-med = statistics.median
-lines = [f"# Two builds A/B\n", f"Base: `{base}`; new: `{new}`.\n", f"Rig: {rig}.\n", f"Command: `{command}`\n",
-         "| role | scenario | metric | base (median) | new (median) | new/base per round: median (min-max) | errors |",
-         "|---|---|---|---|---|---|---|"]
-summary = {"rig": rig, "command": command, "runs": runs, "rows": []}
-for role, metrics in [("server", ["server_cpu_us_per_req", "rps"]), ("generator", ["generator_cpu_us_per_req", "rps"])]:
-    for sc in dict.fromkeys(r["scenario"] for r in runs):
-        b = [r for r in runs if (r["role"], r["build"], r["scenario"]) == (role, "base", sc)]
-        n = [r for r in runs if (r["role"], r["build"], r["scenario"]) == (role, "new", sc)]
-        for m in metrics:
-            ratios = [y[m] / x[m] for x, y in zip(b, n)]
-            row = {"role": role, "scenario": sc, "metric": m, "base": med(r[m] for r in b), "new": med(r[m] for r in n),
-                   "ratio": med(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
-                   "errors": sum(r["errors"] for r in b + n)}
-            summary["rows"].append(row)
-            lines.append(f"| {role} | {sc} | {m} | {row['base']:.2f} | {row['new']:.2f} | "
-                         f"{row['ratio']:.3f} ({row['ratio_min']:.3f}-{row['ratio_max']:.3f}) | {row['errors']} |")
-lines.append("\nServer role: both servers loaded by the new loadgen. Generator role: both loadgens against the new server.")
-json.dump(summary, open(out + ".json", "w"), indent=2)
-open(out + ".md", "w").write("\n".join(lines) + "\n")
-print("\n".join(lines))
-print(f"\nwritten: {out}.json {out}.md")
-EOF
+  "scripts/ab-builds.sh BASE NEW --rounds $ROUNDS --duration $DURATION --connections $CONNS"

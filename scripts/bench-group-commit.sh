@@ -9,7 +9,7 @@
 # no request is a no-op and every one needs a commit.
 #
 # Usage: scripts/bench-group-commit.sh [--rounds N] [--duration 5s] [--connections "64 256"]
-# Writes bench-results/likes-<UTC timestamp>.{json,md}.
+# Writes DIR/likes-<UTC timestamp>.{json,md} (--out DIR; default target/bench-runs, bench-results to keep it).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
@@ -94,8 +94,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 stop_api
 
-mkdir -p "$ROOT/bench-results"
-OUT="$ROOT/bench-results/likes-$(date -u +%Y%m%dT%H%M%SZ)"
+OUT="$(results_dir)/likes-$(date -u +%Y%m%dT%H%M%SZ)"
 python3 "$ROOT/scripts/lib/group_commit_summary.py" "$WORK/runs.jsonl" "$OUT" \
   "scripts/bench-group-commit.sh --rounds $ROUNDS --duration $DURATION --connections \"$CONNS\"" \
   "server --workers 1 pinned to CPU 0, fresh SQLite database per likes run (WAL, synchronous=FULL); loadgen -t1 -d$DURATION pinned to CPU 1; $ROUNDS rounds interleaved; $USERS users x $POSTS posts"

@@ -8,8 +8,9 @@
 #
 # Usage: scripts/bench-likes.sh [--users 1000] [--posts 20] [--duration 10s]
 #                               [--connections 64] [--rate RPS] [--no-group-commit]
-# Writes bench-results/likes-mix-<UTC timestamp>.json (loadgen's report) and .md (command,
-# rig and the text report) and prints the report.
+# Writes DIR/likes-mix-<UTC timestamp>.json (loadgen's report) and .md (command, rig and the
+# text report) and prints the report; --out DIR (default target/bench-runs, bench-results to
+# keep it).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
     --connections) CONNS=${2:?}; shift 2 ;;
     --rate) RATE=${2:?}; shift 2 ;;
     --no-group-commit) SERVER_FLAGS+=(--no-group-commit); shift ;;
+    --out) OUT_DIR=${2:?}; shift 2 ;;
     *) echo "bench-likes.sh: unknown option '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -61,8 +63,7 @@ for verb in POST DELETE; do
   done <"$WORK/tokens"
 done >>"$TARGETS"
 
-mkdir -p "$ROOT/bench-results"
-OUT="$ROOT/bench-results/likes-mix-$(date -u +%Y%m%dT%H%M%SZ).json"
+OUT="$(results_dir)/likes-mix-$(date -u +%Y%m%dT%H%M%SZ).json"
 ARGS=(-t1 -c"$CONNS" -d"$DURATION" --no-progress --targets "$TARGETS" --server-pid "$SERVER_PID" --json "$OUT")
 [ -n "$RATE" ] && ARGS+=(-R "$RATE")
 taskset -c "$GEN_CPU" "$ROOT/target/release/loadgen" "${ARGS[@]}" | tee "${OUT%.json}.txt"

@@ -13,7 +13,7 @@
 #                            [--connections N] [--loadgen PATH] [--out DIR]
 #   scripts/bench-loadgen.sh --target-cmd 'CMD' --url URL [...]   # start CMD, load URL
 #   scripts/bench-loadgen.sh --url URL [...]                      # target already running
-# Writes DIR/loadgen-vs-wrk-<UTC timestamp>.{json,md} (DIR defaults to bench-results/).
+# Writes DIR/loadgen-vs-wrk-<UTC timestamp>.{json,md} (DIR defaults to target/bench-runs/; --out bench-results to keep it).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 INVOCATION="$0 $*"
@@ -22,7 +22,7 @@ source "$ROOT/scripts/lib/common.sh"
 
 TARGET=nginx TARGET_CMD="" URL="" ROUNDS=2 DURATION=10s CONNS=100
 LOADGEN=${LOADGEN:-$ROOT/target/release/loadgen}
-OUT=$ROOT/bench-results
+OUT=$ROOT/target/bench-runs
 usage() {
   echo "usage: $0 [--target nginx|server | --target-cmd CMD --url URL | --url URL]" \
     "[--rounds N] [--duration D] [--connections N] [--loadgen PATH] [--out DIR]" >&2
@@ -153,47 +153,5 @@ done
 
 mkdir -p "$OUT"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-python3 - "$WORK/runs.jsonl" "$OUT/loadgen-vs-wrk-$STAMP" "$TARGET" "$URL" "$DURATION" \
-  "$CONNS" "$ROUNDS" "$INVOCATION" <<'PY'
-import json, statistics, sys
-runs_path, base, target, url, duration, conns, rounds, invocation = sys.argv[1:]
-runs = [json.loads(line) for line in open(runs_path)]
-def summary(tool, scenario, key):
-    values = [r[key] for r in runs if r["tool"] == tool and r["scenario"] == scenario]
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "values": values}
-metrics = ["rps", "generator_cpu_us_per_req", "target_cpu_us_per_req"]
-table = {f"{tool}/{scenario}": {m: summary(tool, scenario, m) for m in metrics}
-         for scenario in ["plain", "pipeline16"] for tool in ["loadgen", "wrk"]}
-ratios = {}
-for scenario in ["plain", "pipeline16"]:
-    lg, wrk = table[f"loadgen/{scenario}"], table[f"wrk/{scenario}"]
-    ratios[scenario] = {
-        "rps_loadgen_over_wrk": lg["rps"]["median"] / max(wrk["rps"]["median"], 1e-9),
-        "cpu_per_req_loadgen_over_wrk": lg["generator_cpu_us_per_req"]["median"]
-        / max(wrk["generator_cpu_us_per_req"]["median"], 1e-9),
-    }
-result = {"target": target, "url": url, "duration": duration, "connections": conns,
-          "rounds": int(rounds), "command": invocation, "summary": table, "ratios": ratios,
-          "runs": runs}
-json.dump(result, open(base + ".json", "w"), indent=2)
-lines = [f"# loadgen vs wrk ({target})", "",
-         f"`{invocation}` - target `{url}` on CPU 0, generators -t1 -c{conns} -d{duration} "
-         f"on CPU 1, {rounds} rounds interleaved (loadgen, wrk, loadgen --pipeline 16, "
-         "wrk + 16-request Lua pipeline). Median [min-max] over rounds.", "",
-         "| generator | rps | generator CPU-us/req | target CPU-us/req |",
-         "|---|---|---|---|"]
-for name, row in table.items():
-    cells = [f"{row[m]['median']:.2f} [{row[m]['min']:.2f}-{row[m]['max']:.2f}]" for m in metrics]
-    lines.append(f"| {name} | " + " | ".join(cells) + " |")
-lines += ["", "| scenario | rps loadgen/wrk | generator CPU-us/req loadgen/wrk |", "|---|---|---|"]
-for scenario, r in ratios.items():
-    lines.append(f"| {scenario} | {r['rps_loadgen_over_wrk']:.3f} | "
-                 f"{r['cpu_per_req_loadgen_over_wrk']:.3f} |")
-warnings = sorted({w for r in runs for w in r.get("warnings", [])})
-if warnings:
-    lines += ["", "loadgen warnings:"] + [f"- {w}" for w in warnings]
-open(base + ".md", "w").write("\n".join(lines) + "\n")
-print("\n".join(lines))
-print(f"\nwrote {base}.json and {base}.md", file=sys.stderr)
-PY
+python3 "$ROOT/scripts/lib/loadgen_vs_wrk_summary.py" "$WORK/runs.jsonl" "$OUT/loadgen-vs-wrk-$STAMP" "$TARGET" "$URL" "$DURATION" \
+  "$CONNS" "$ROUNDS" "$INVOCATION"

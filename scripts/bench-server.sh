@@ -6,8 +6,8 @@
 # to CPU 1; rounds interleaved A B A B. Per run: rps (wrk) and the target's CPU-us per
 # request. Scenarios: keep-alive, and 16 requests pipelined per write (wrk Lua script).
 #
-# Usage: scripts/bench-server.sh [--rounds N] [--duration 10s] [--connections 100]
-# Writes bench-results/server-core-<UTC timestamp>.{json,md}.
+# Usage: scripts/bench-server.sh [--rounds N] [--duration 10s] [--connections 100] [--out DIR]
+# Writes DIR/server-core-<UTC timestamp>.{json,md} (DIR: target/bench-runs; bench-results to keep it).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
@@ -35,9 +35,8 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS done" >&2
 done
 
-mkdir -p "$ROOT/bench-results"
 python3 "$ROOT/scripts/lib/summarize.py" "$WORK/runs.jsonl" \
-  "$ROOT/bench-results/server-core-$(date -u +%Y%m%dT%H%M%SZ)" \
+  "$(results_dir)/server-core-$(date -u +%Y%m%dT%H%M%SZ)" \
   "Server core vs nginx 1.22, /plaintext" \
   "target pinned to CPU 0 (server --workers 1 / nginx 1 worker), wrk -t1 -c$CONNS -d$DURATION pinned to CPU 1, $ROUNDS rounds interleaved A B A B" \
   "scripts/bench-server.sh --rounds $ROUNDS --duration $DURATION --connections $CONNS"

@@ -6,7 +6,7 @@
 # A B A B. Scenarios: a 1 KiB file at -c100 (CPU-us/req) and a 1 MiB file at -c16 (MB/s).
 #
 # Usage: scripts/bench-static.sh [--rounds N] [--duration 10s] [--connections 100 (the 1 KiB scenario)]
-# Writes bench-results/static-<UTC timestamp>.{json,md}.
+# Writes DIR/static-<UTC timestamp>.{json,md} (--out DIR; default target/bench-runs, bench-results to keep it).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
@@ -40,9 +40,8 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS done" >&2
 done
 
-mkdir -p "$ROOT/bench-results"
 python3 "$ROOT/scripts/lib/summarize.py" "$WORK/runs.jsonl" \
-  "$ROOT/bench-results/static-$(date -u +%Y%m%dT%H%M%SZ)" \
+  "$(results_dir)/static-$(date -u +%Y%m%dT%H%M%SZ)" \
   "Static files vs nginx 1.22 (sendfile, tcp_nopush, open_file_cache)" \
   "target pinned to CPU 0 (server --workers 1 --root / nginx 1 worker), wrk -t1 pinned to CPU 1, -d$DURATION, $ROUNDS rounds interleaved A B A B" \
   "scripts/bench-static.sh --rounds $ROUNDS --duration $DURATION"

@@ -2,7 +2,7 @@
 # The main job: build, start our server on a free loopback port with a generated static
 # directory, run loadgen over the default scenarios (plaintext, json, static 1 KiB, static
 # 1 MiB, pipelined plaintext), print each report and a summary table, write
-# bench-results/<UTC timestamp>/ (loadgen JSON and SVG per scenario, summary.md), stop the
+# target/bench-runs/<UTC timestamp>/ (git-ignored; --out DIR elsewhere) (loadgen JSON and SVG per scenario, summary.md), stop the
 # server. Nothing is left running, whatever happens.
 #
 # Usage: scripts/bench.sh [--quick] [--duration 5s] [--connections 64] [--threads N] [--out DIR]
@@ -64,7 +64,7 @@ done
 read -r _ _ URL _ <"$WORK/server.out" || { echo "bench.sh: the server did not announce its address" >&2; exit 1; }
 echo "== server: $(cat "$WORK/server.out")" >&2
 
-OUT=${OUT:-$ROOT/bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
+OUT=${OUT:-$ROOT/target/bench-runs/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 echo "== server on CPUs $SERVER_CPUS, loadgen ($THREADS threads) on CPUs $GEN_CPUS" >&2
 LOADGEN=(taskset -c "$GEN_CPUS" "$ROOT/target/release/loadgen" -t "$THREADS" -d "$DURATION" --no-progress --server-pid "$SERVER_PID")

@@ -10,7 +10,7 @@
 #
 # Usage: scripts/compare-nginx.sh [--rounds 3] [--duration 5s] [--connections 64]
 #                                 [--workers 1] [--quick] [--out DIR]
-# Writes DIR (default bench-results/compare-nginx-<UTC timestamp>/): one loadgen JSON and
+# Writes DIR (default target/bench-runs/compare-nginx-<UTC timestamp>/, git-ignored): one loadgen JSON and
 # .hlog per run, summary.json and summary.md (the table also goes to stdout), an SVG per
 # scenario with both latency curves, and throughput-ratio.svg (ours/nginx with spread).
 # Exit: 0 done, 1 a run failed, 2 usage error or nginx missing.
@@ -37,7 +37,7 @@ if ! command -v nginx >/dev/null; then
 fi
 
 compare_setup "$WORKERS"
-OUT=${OUT:-$ROOT/bench-results/compare-nginx-$(date -u +%Y%m%dT%H%M%SZ)}
+OUT=${OUT:-$ROOT/target/bench-runs/compare-nginx-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 compare_rounds
 python3 "$ROOT/scripts/lib/compare_summary.py" "$OUT" \

@@ -77,15 +77,25 @@ cleanup_workdir() {
   rm -rf "$WORK"
 }
 
-# Parses the bench scripts' common options into ROUNDS, DURATION and CONNS; exits 2 on
-# anything else. usage: parse_bench_options "$@"
+# Where a run's files go: --out DIR, else target/bench-runs/ (git-ignored), so trying a
+# benchmark never touches the tracked results. To keep a run as a project record, give
+# --out bench-results and commit what it wrote.
+OUT_DIR=""
+results_dir() {
+  local dir=${OUT_DIR:-$ROOT/target/bench-runs}
+  mkdir -p "$dir" && (cd "$dir" && pwd)
+}
+
+# Parses the bench scripts' common options into ROUNDS, DURATION, CONNS and OUT_DIR; exits
+# 2 on anything else. usage: parse_bench_options "$@"
 parse_bench_options() {
   while [ $# -gt 0 ]; do
     case $1 in
       --rounds) ROUNDS=${2:?--rounds needs a value}; shift 2 ;;
       --duration) DURATION=${2:?--duration needs a value}; shift 2 ;;
       --connections) CONNS=${2:?--connections needs a value}; shift 2 ;;
-      *) echo "unknown option $1 (expected --rounds N, --duration D, --connections N)" >&2; exit 2 ;;
+      --out) OUT_DIR=${2:?--out needs a directory}; shift 2 ;;
+      *) echo "unknown option $1 (expected --rounds N, --duration D, --connections N, --out DIR)" >&2; exit 2 ;;
     esac
   done
 }

@@ -9,8 +9,9 @@ import glob
 import json
 import os
 import re
-import statistics
 import sys
+
+from results import fmt, header, median, spread, write
 
 directory, rig, command = sys.argv[1:4]
 runs = {}
@@ -33,10 +34,6 @@ def figures(r):
     }
 
 
-def spread(values):
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "values": values}
-
-
 summary = {"rig": rig, "command": command, "scenarios": {}}
 lines = [
     "| scenario | ours rps | nginx rps | rps ours/nginx | ours p50 / p99 | nginx p50 / p99 "
@@ -47,7 +44,7 @@ for scenario, rounds in runs.items():
     paired = [(figures(r["ours"]), figures(r["nginx"])) for _, r in sorted(rounds.items()) if "ours" in r and "nginx" in r]
     if not paired:
         continue
-    med = lambda side, key: statistics.median(p[side][key] for p in paired)
+    med = lambda side, key: median(p[side][key] for p in paired)
     rps_ratio = spread([o["rps"] / n["rps"] for o, n in paired])
     cpu_ratio = spread([o["cpu_us_per_req"] / n["cpu_us_per_req"] for o, n in paired])
     s = {
@@ -59,17 +56,12 @@ for scenario, rounds in runs.items():
         "errors": sum(o["errors"] + n["errors"] for o, n in paired),
     }
     summary["scenarios"][scenario] = s
-    fmt = lambda sp: f"{sp['median']:.2f} ({sp['min']:.2f}-{sp['max']:.2f})"
     ours, ngx = s["ours"], s["nginx"]
     lines.append(
         f"| {scenario} | {ours['rps']:.0f} | {ngx['rps']:.0f} | {fmt(rps_ratio)} "
         f"| {ours['p50_us']:.0f}us / {ours['p99_us']:.0f}us | {ngx['p50_us']:.0f}us / {ngx['p99_us']:.0f}us "
         f"| {ours['cpu_us_per_req']:.2f} | {ngx['cpu_us_per_req']:.2f} | {fmt(cpu_ratio)} | {s['errors']} |"
     )
-header = [f"# Our server vs nginx\n", f"Rig: {rig}.\n", f"Command: `{command}`\n"]
 footer = ["", "Ratios: ours/nginx per round, median (min-max). CPU-us/req: the target's user+sys time "
           "over the recorded window (loadgen --server-pid, nginx master and workers summed) per request."]
-json.dump(summary, open(os.path.join(directory, "summary.json"), "w"), indent=2)
-open(os.path.join(directory, "summary.md"), "w").write("\n".join(header + lines + footer) + "\n")
-print("\n".join(lines))
-print(f"\nwritten: {directory}/summary.md {directory}/summary.json", file=sys.stderr)
+write(os.path.join(directory, "summary"), summary, header("Our server vs nginx", rig, command) + lines + footer)

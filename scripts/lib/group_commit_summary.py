@@ -2,21 +2,17 @@
 usage: group_commit_summary.py RUNS.jsonl OUT_PREFIX COMMAND RIG
 Writes OUT_PREFIX.json and OUT_PREFIX.md, prints the markdown."""
 import json
-import statistics
 import sys
 
+from results import median as med, read_jsonl, spread
+
 runs_path, out, command, rig = sys.argv[1:5]
-runs = [json.loads(line) for line in open(runs_path)]
-med = statistics.median
+runs = read_jsonl(runs_path)
 
 
 def pick(mode, scenario, conns=None):
     return [r for r in runs if r["mode"] == mode and r["scenario"] == scenario
             and (conns is None or r["connections"] == conns)]
-
-
-def spread(values):
-    return {"median": med(values), "min": min(values), "max": max(values)}
 
 
 likes = []

@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{find_head_end, response};
+use common::{next_request, response};
 
 #[test]
 fn pipeline_16_sends_and_counts_batches_of_16() {
@@ -26,8 +26,8 @@ fn pipeline_16_sends_and_counts_batches_of_16() {
                 let mut chunk = [0u8; 8192];
                 let mut pending = 0;
                 loop {
-                    while let Some(end) = find_head_end(&buffer) {
-                        buffer.drain(..end);
+                    while let Some((_, total)) = next_request(&buffer) {
+                        buffer.drain(..total);
                         pending += 1;
                     }
                     if pending >= 16 {

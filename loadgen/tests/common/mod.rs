@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use http_wire::framing::Framing;
 use loadgen::Config;
 
 /// Counters shared by all connections of one server.
@@ -104,14 +105,10 @@ where
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
     loop {
-        while let Some(end) = find_head_end(&buffer) {
+        while let Some((end, total)) = next_request(&buffer) {
             let head = String::from_utf8_lossy(&buffer[..end]).to_string();
-            let length = content_length(&head);
-            if buffer.len() < end + length {
-                break; // body not all here yet
-            }
-            let body = buffer[end..end + length].to_vec();
-            buffer.drain(..end + length);
+            let body = buffer[end..total].to_vec();
+            buffer.drain(..total);
             *seen.last_request.lock().unwrap() = (head, body);
             let index = seen.requests.fetch_add(1, Ordering::SeqCst);
             let mut replier = Replier {
@@ -119,7 +116,7 @@ where
                 seen,
             };
             if respond(index, &mut replier) == After::Close {
-                return;
+                return close_gracefully(stream);
             }
         }
         match stream.read(&mut chunk) {
@@ -129,15 +126,36 @@ where
     }
 }
 
-fn content_length(head: &str) -> usize {
-    head.lines()
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .map_or(0, |(_, value)| value.trim().parse().unwrap())
+/// Closes as a careful server does: FIN first, then read what the client still sends until it
+/// closes too. Closing with unread requests in the socket would send a reset, which can
+/// destroy the response before the client reads it.
+fn close_gracefully(mut stream: TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut sink = [0u8; 4096];
+    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
 }
 
-pub fn find_head_end(buffer: &[u8]) -> Option<usize> {
-    buffer.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+/// Where the next whole request in `buffer` ends, `(head length, head + body length)`, read
+/// with http-wire's server-role parser: a malformed request from loadgen fails the test (the
+/// connection's thread panics and loadgen sees it go).
+pub fn next_request(buffer: &[u8]) -> Option<(usize, usize)> {
+    let head = match http_wire::request::parse(buffer, 64 * 1024) {
+        Ok(None) => return None,
+        Ok(Some(head)) => head,
+        Err(e) => panic!(
+            "loadgen sent a malformed request ({}): {:?}",
+            e.detail(),
+            String::from_utf8_lossy(buffer)
+        ),
+    };
+    let body = match head.framing {
+        Framing::None => 0,
+        Framing::Length(n) => n as usize,
+        other => panic!("the test servers read no {other:?} bodies"),
+    };
+    let total = head.len + body;
+    (buffer.len() >= total).then_some((head.len, total))
 }
 
 /// `HTTP/1.1 <status>` with a small Content-Length body.

@@ -17,28 +17,9 @@ fn close_after_one_response() -> common::TestServer {
     })
 }
 
-#[test]
-fn pipelined_requests_behind_a_close_are_sent_again() {
-    let server = close_after_one_response();
-    let mut config = server.config();
-    config.pipeline = 4;
-    config.duration = None;
-    config.requests = Some(100);
-    let report = loadgen::run(&config).unwrap();
-    // The server answers one request per connection and ignores the rest: those are
-    // re-sent on a new connection, not counted as errors.
-    assert_eq!((report.requests, server.requests()), (100, 100));
-    assert_eq!(report.errors.total, 0);
-    assert_eq!(report.incomplete, 0);
-}
-
-#[test]
-fn pipelined_requests_behind_a_close_delimited_body_are_sent_again() {
-    // No Content-Length: the body ends when the server closes, after one answer.
-    let server = serve(|_, r| {
-        r.send(b"HTTP/1.1 200 OK\r\n\r\nuntil close");
-        After::Close
-    });
+/// 100 requests pipelined 4 deep to a server that answers one per connection and closes:
+/// the unanswered ones are re-sent on a new connection, never counted as errors.
+fn assert_every_request_answered_once(server: common::TestServer) {
     let mut config = server.config();
     config.pipeline = 4;
     config.duration = None;
@@ -47,6 +28,20 @@ fn pipelined_requests_behind_a_close_delimited_body_are_sent_again() {
     assert_eq!((report.requests, server.requests()), (100, 100));
     assert_eq!(report.errors.total, 0, "{:?}", report.errors);
     assert_eq!(report.incomplete, 0);
+}
+
+#[test]
+fn pipelined_requests_behind_a_close_are_sent_again() {
+    assert_every_request_answered_once(close_after_one_response());
+}
+
+#[test]
+fn pipelined_requests_behind_a_close_delimited_body_are_sent_again() {
+    // No Content-Length: the body ends when the server closes, after one answer.
+    assert_every_request_answered_once(serve(|_, r| {
+        r.send(b"HTTP/1.1 200 OK\r\n\r\nuntil close");
+        After::Close
+    }));
 }
 
 #[test]

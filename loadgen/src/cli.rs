@@ -46,6 +46,12 @@ struct Args {
     /// Requests in flight per connection
     #[arg(long, default_value_t = 1, value_name = "N")]
     pipeline: usize,
+    /// A new connection for every request (each sends `Connection: close`)
+    #[arg(long, conflicts_with = "requests_per_conn")]
+    no_keepalive: bool,
+    /// Close each connection after N requests (the last sends `Connection: close`) and open a new one
+    #[arg(long, value_name = "N")]
+    requests_per_conn: Option<u64>,
     /// Extra request header (repeatable)
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     headers: Vec<String>,
@@ -189,6 +195,11 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
     config.connect_timeout = args.connect_timeout;
     config.warmup = args.warmup;
     config.server_pids = args.server_pids;
+    config.requests_per_conn = if args.no_keepalive {
+        Some(1)
+    } else {
+        args.requests_per_conn
+    };
     let plan = config.validate()?;
     let assertions = args
         .asserts

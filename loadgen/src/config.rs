@@ -32,6 +32,9 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// Load applied before recording starts.
     pub warmup: Duration,
+    /// Close each connection after this many requests (the last one says
+    /// `Connection: close`) and open a new one; `Some(1)` is `--no-keepalive`.
+    pub requests_per_conn: Option<u64>,
     /// Target processes whose CPU time (with their descendants) is measured.
     pub server_pids: Vec<u32>,
     /// `--targets`: a request mix replacing url/method/headers/body (empty: one URL).
@@ -82,6 +85,7 @@ impl Config {
             connect_timeout: Duration::from_secs(2),
             warmup: Duration::ZERO,
             server_pids: Vec::new(),
+            requests_per_conn: None,
             targets: Vec::new(),
             targets_file: String::new(),
         }
@@ -116,6 +120,12 @@ impl Config {
             return Err(UsageError::new(
                 "--rate",
                 format!("must be at least 1 request per second (got {rate})"),
+            ));
+        }
+        if self.requests_per_conn == Some(0) {
+            return Err(UsageError::new(
+                "--requests-per-conn",
+                "must be at least 1 (got 0)",
             ));
         }
         if self.requests == Some(0) {
@@ -176,6 +186,17 @@ impl Config {
             Mix::single(&self.method, &target, &self.headers, &self.body)
         } else {
             Mix::of_targets(&self.targets, &urls, group_of, groups)
+        };
+        let mix = match self.requests_per_conn {
+            Some(_) => mix.with_closing(
+                &self.method,
+                &target,
+                &self.headers,
+                &self.body,
+                &self.targets,
+                &urls,
+            ),
+            None => mix,
         };
         Ok(Plan { target, mix })
     }

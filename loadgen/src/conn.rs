@@ -69,6 +69,8 @@ pub struct Conn {
     backoff_ns: u64,
     /// Listed in the worker's free-connection queue (open loop).
     pub listed_free: bool,
+    /// Requests queued on this connection since it was opened (for `--requests-per-conn`).
+    pub queued_here: u64,
 }
 
 impl Conn {
@@ -84,6 +86,7 @@ impl Conn {
             since: 0,
             backoff_ns: BACKOFF_START_NS,
             listed_free: false,
+            queued_here: 0,
         }
     }
 
@@ -100,6 +103,7 @@ impl Conn {
         self.stream = Some(stream);
         self.state = State::Connecting;
         self.since = now;
+        self.queued_here = 0;
         Ok(())
     }
 
@@ -152,6 +156,12 @@ impl Conn {
     pub fn queue(&mut self, request: &[u8], in_flight: InFlight) {
         self.out.extend_from_slice(request);
         self.inflight.push_back(in_flight);
+        self.queued_here += 1;
+    }
+
+    /// Whether another request may go on this connection under `--requests-per-conn`.
+    pub fn has_room(&self, per_conn: Option<u64>) -> bool {
+        per_conn.is_none_or(|n| self.queued_here < n)
     }
 
     /// Write queued request bytes until done or the socket is full.

@@ -18,6 +18,9 @@ pub struct Plan {
 pub struct Mix {
     /// Request bytes per target (one target with a single URL).
     pub requests: Vec<Box<[u8]>>,
+    /// With `--requests-per-conn`: the same requests saying `Connection: close`, for the last
+    /// one on each connection (empty otherwise).
+    pub closing: Vec<Box<[u8]>>,
     /// The report group of each target.
     pub groups: Vec<u16>,
     /// Whether each target is a HEAD request (its response has no body).
@@ -33,6 +36,7 @@ impl Mix {
     pub fn single(method: &str, target: &Url, headers: &[(String, String)], body: &[u8]) -> Mix {
         Mix {
             requests: vec![request::build(method, target, headers, body).into()],
+            closing: Vec::new(),
             groups: vec![0],
             heads: vec![method.eq_ignore_ascii_case("HEAD")],
             order: vec![0],
@@ -58,10 +62,43 @@ impl Mix {
             .collect();
         Mix {
             requests,
+            closing: Vec::new(),
             groups,
             heads,
             order,
             group_count,
         }
+    }
+
+    /// Adds the `Connection: close` variant of every request (a `Connection` header the user
+    /// gave is replaced, so the last request says one thing).
+    pub fn with_closing(
+        mut self,
+        method: &str,
+        target: &Url,
+        headers: &[(String, String)],
+        body: &[u8],
+        targets: &[TargetSpec],
+        urls: &[Url],
+    ) -> Mix {
+        let closing = |method: &str, url: &Url, headers: &[(String, String)], body: &[u8]| -> Box<[u8]> {
+            let mut headers: Vec<(String, String)> = headers
+                .iter()
+                .filter(|(n, _)| !n.eq_ignore_ascii_case("connection"))
+                .cloned()
+                .collect();
+            headers.push(("Connection".into(), "close".into()));
+            request::build(method, url, &headers, body).into()
+        };
+        self.closing = if targets.is_empty() {
+            vec![closing(method, target, headers, body)]
+        } else {
+            targets
+                .iter()
+                .zip(urls)
+                .map(|(t, url)| closing(&t.method, url, &t.headers, &t.body))
+                .collect()
+        };
+        self
     }
 }

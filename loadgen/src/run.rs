@@ -119,6 +119,8 @@ impl Prepared<'_> {
             order: mix.order,
             group_count: mix.group_count,
             heads: mix.heads,
+            requests_per_conn: config.requests_per_conn,
+            closing: mix.closing,
             pipeline: config.pipeline,
             timeout_ns,
             connect_timeout_ns,

@@ -68,6 +68,8 @@ pub struct Stats {
     pub service: Histogram<u64>,
     /// Open loop: how late each request was written compared with its intended time.
     pub send_lag: Histogram<u64>,
+    /// From `connect` to established, per connection opened in the recorded phase.
+    pub connect: Histogram<u64>,
     /// Complete responses, whatever their status.
     pub responses: u64,
     /// Requests written (recorded phase only).
@@ -119,6 +121,7 @@ impl Stats {
             response: histogram(),
             service: histogram(),
             send_lag: histogram(),
+            connect: histogram(),
             responses: 0,
             sent: 0,
             bytes_read: 0,
@@ -172,6 +175,11 @@ impl Stats {
         }
     }
 
+    /// A connection was established `connect_ns` after its `connect` call.
+    pub fn record_connect(&mut self, connect_ns: u64) {
+        self.connect.saturating_record(connect_ns);
+    }
+
     /// (status code, count) for every code seen, ascending.
     pub fn status_counts(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
         self.status
@@ -191,6 +199,7 @@ impl Stats {
         let _ = self.response.add(&other.response);
         let _ = self.service.add(&other.service);
         let _ = self.send_lag.add(&other.send_lag);
+        let _ = self.connect.add(&other.connect);
         self.responses += other.responses;
         self.sent += other.sent;
         self.bytes_read += other.bytes_read;

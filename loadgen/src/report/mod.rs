@@ -166,6 +166,10 @@ pub struct Report {
     /// Open loop: requests due before the end but never sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backlog: Option<u64>,
+    /// Connections established in the recorded phase.
+    pub connections_opened: u64,
+    /// From `connect` to established, per connection opened in the recorded phase.
+    pub connect_us: Percentiles,
     pub generator: Generator,
     /// Present with `--server-pid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -287,6 +291,8 @@ impl Report {
             service_time_us: open.then(|| Percentiles::of(&stats.service)),
             send_lag_us: send_lag,
             backlog: open.then_some(totals.backlog),
+            connections_opened: stats.connect.len(),
+            connect_us: Percentiles::of(&stats.connect),
             generator,
             target,
             targets: breakdown(config, &totals.stats),

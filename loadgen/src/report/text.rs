@@ -71,12 +71,23 @@ pub fn render(report: &Report, spectrum: bool) -> String {
         report.duration_s,
         bytes(report.bytes_read as f64)
     );
-    // Worth a line only when stragglers held the run up noticeably.
-    if report.drain_s >= 0.01 {
+    // Worth a line only when stragglers held the run up noticeably (the last answers of
+    // a healthy run take a few milliseconds).
+    if report.drain_s >= 0.1 {
         let _ = writeln!(
             out,
             "  then {:.2}s waiting for requests in flight (not part of the rates)",
             report.drain_s
+        );
+    }
+    if report.connections_opened > 0 {
+        let c = &report.connect_us;
+        let _ = writeln!(
+            out,
+            "  Connections: {} opened, connect p50 {}, p99 {}",
+            report.connections_opened,
+            time_us(c.p50),
+            time_us(c.p99)
         );
     }
     let e = &report.errors.by_kind;

@@ -40,6 +40,9 @@ pub struct Shared {
     pub group_count: usize,
     /// Whether each target is a HEAD request.
     pub heads: Vec<bool>,
+    /// `--requests-per-conn`, and each target's request saying `Connection: close`.
+    pub requests_per_conn: Option<u64>,
+    pub closing: Vec<Box<[u8]>>,
     pub pipeline: usize,
     pub timeout_ns: u64,
     pub connect_timeout_ns: u64,
@@ -105,6 +108,13 @@ pub struct Worker {
     /// Recorded requests still allowed (`--requests`).
     budget: Option<u64>,
     inflight: u64,
+    /// Connections connecting or open that have not carried a request yet, and (with
+    /// `--requests-per-conn`) how many more requests the connections up or coming up can
+    /// still take: no connection is started that the `--requests` budget cannot use.
+    unused: u64,
+    room: u64,
+    /// `settle` gave requests back to be sent again (until `replace` has placed them).
+    retried: bool,
     /// Position in `Shared::order`.
     next_target: usize,
     sending: bool,
@@ -140,6 +150,9 @@ impl Worker {
             free: VecDeque::with_capacity(share.connections),
             budget: share.budget,
             inflight: 0,
+            unused: 0,
+            room: 0,
+            retried: false,
             next_target: 0,
             sending: true,
             stopped_at: 0,
@@ -159,7 +172,9 @@ impl Worker {
         let mut events = Events::with_capacity(1024);
         let start = now_ns();
         for i in 0..self.conns.len() {
-            self.start_connect(i, start);
+            if self.wants_connections() {
+                self.start_connect(i, start);
+            }
         }
         let mut next_tick = first_tick(start, self.shared.record_from);
         let mut next_scan = start + SCAN_NS;
@@ -257,6 +272,9 @@ impl Worker {
         }
         // Back off hard only while the target refuses connections.
         self.conns[i].reset_backoff();
+        if now >= self.shared.record_from {
+            self.stats.record_connect(now.saturating_sub(self.conns[i].since));
+        }
         if self.schedule.is_some() {
             self.list_free(i);
             self.dispatch();
@@ -288,7 +306,11 @@ impl Worker {
             self.inflight -= finished;
             self.last_progress = now;
         }
+        let conn = &self.conns[i];
+        // Its last request answered and the server kept it open: close it ourselves.
+        let spent = !conn.has_room(self.shared.requests_per_conn) && conn.inflight.is_empty();
         match end {
+            ReadEnd::Open if spent => self.reconnect(i, now),
             ReadEnd::Open if self.schedule.is_some() => self.list_free(i),
             ReadEnd::Open => self.fill(i),
             ReadEnd::Closed => self.reconnect(i, now),

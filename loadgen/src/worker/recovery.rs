@@ -13,7 +13,7 @@ impl Worker {
         for i in 0..self.conns.len() {
             let conn = &self.conns[i];
             match conn.state {
-                State::Idle if self.sending && conn.since <= now => self.start_connect(i, now),
+                State::Idle if self.wants_connections() && conn.since <= now => self.start_connect(i, now),
                 State::Connecting if now.saturating_sub(conn.since) >= self.shared.connect_timeout_ns => {
                     self.connect_failed(i, now)
                 }
@@ -31,19 +31,31 @@ impl Worker {
 
     pub(super) fn start_connect(&mut self, i: usize, now: u64) {
         let registry = self.poll.registry();
-        if self.conns[i]
-            .connect(self.shared.addr, registry, Token(i), now)
-            .is_err()
-        {
-            self.connect_failed(i, now);
+        match self.conns[i].connect(self.shared.addr, registry, Token(i), now) {
+            Ok(()) => {
+                self.unused += 1;
+                self.room += self.shared.requests_per_conn.unwrap_or(0);
+            }
+            Err(_) => self.connect_failed(i, now),
         }
+    }
+
+    /// Closes connection `i` (with RST when `abort`), keeping `unused` right.
+    pub(super) fn close(&mut self, i: usize, abort: bool) {
+        let conn = &mut self.conns[i];
+        if conn.state != State::Idle {
+            self.unused -= u64::from(conn.queued_here == 0);
+            let per_conn = self.shared.requests_per_conn.unwrap_or(0);
+            self.room -= per_conn.saturating_sub(conn.queued_here);
+        }
+        conn.close(self.poll.registry(), abort);
     }
 
     pub(super) fn connect_failed(&mut self, i: usize, now: u64) {
         if now >= self.shared.record_from {
             self.stats.errors.add(FailureKind::Connect, 1);
         }
-        self.conns[i].close(self.poll.registry(), true);
+        self.close(i, true);
         self.conns[i].back_off(now);
     }
 
@@ -51,7 +63,7 @@ impl Worker {
     pub(super) fn fail(&mut self, i: usize, kind: FailureKind, now: u64) {
         let failed = self.settle(i, |_| true);
         self.stats.errors.add(kind, failed);
-        self.conns[i].close(self.poll.registry(), true);
+        self.close(i, true);
         self.conns[i].back_off(now);
         if failed > 0 {
             self.last_progress = now;
@@ -74,12 +86,34 @@ impl Worker {
         self.replace(i, now, false);
     }
 
-    /// Closes connection `i` (with RST when `abort`) and, while sending, opens a new one.
+    /// Closes connection `i` (with RST when `abort`) and, while there is more to send, opens
+    /// a new one.
     fn replace(&mut self, i: usize, now: u64, abort: bool) {
-        self.conns[i].close(self.poll.registry(), abort);
-        if self.sending {
+        let retried = std::mem::take(&mut self.retried);
+        self.close(i, abort);
+        if self.wants_connections() {
             self.start_connect(i, now);
+        } else if retried && self.schedule.is_none() {
+            // The requests given back go to connections already open and idle (opened when
+            // the budget was spent, so nothing else would wake them).
+            for j in 0..self.conns.len() {
+                if self.conns[j].state == State::Open && self.conns[j].inflight.is_empty() {
+                    self.fill(j);
+                }
+            }
         }
+    }
+
+    /// Sending, and the `--requests` budget (if any) not spent: a connection opened after
+    /// the last request went out would only be closed again (and with `--no-keepalive` the
+    /// server would count one connection per request plus those).
+    pub(super) fn wants_connections(&self) -> bool {
+        self.sending
+            && match (self.budget, self.shared.requests_per_conn) {
+                (None, _) => true,
+                (Some(left), None) => left > self.unused,
+                (Some(left), Some(_)) => left > self.room,
+            }
     }
 
     /// Empty connection `i`'s in-flight queue. Requests for which `failed` holds are
@@ -104,6 +138,7 @@ impl Worker {
                 if let Some(schedule) = self.schedule.as_mut() {
                     schedule.give_back(request.intended);
                 }
+                self.retried = true;
             }
         }
         failures

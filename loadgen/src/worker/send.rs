@@ -16,7 +16,10 @@ impl Worker {
         let now = now_ns();
         let recorded = now >= self.shared.record_from;
         let mut queued = false;
-        while self.conns[i].inflight.len() < self.shared.pipeline && self.take_budget(recorded) {
+        while self.conns[i].inflight.len() < self.shared.pipeline
+            && self.conns[i].has_room(self.shared.requests_per_conn)
+            && self.take_budget(recorded)
+        {
             self.queue_next(i, now, now, recorded);
             queued = true;
         }
@@ -33,7 +36,10 @@ impl Worker {
         while let Some(&i) = self.free.front() {
             let now = now_ns();
             let conn = &self.conns[i];
-            if conn.state != State::Open || conn.inflight.len() >= self.shared.pipeline {
+            if conn.state != State::Open
+                || conn.inflight.len() >= self.shared.pipeline
+                || !conn.has_room(self.shared.requests_per_conn)
+            {
                 self.free.pop_front();
                 self.conns[i].listed_free = false;
                 continue;
@@ -68,7 +74,11 @@ impl Worker {
 
     pub(super) fn list_free(&mut self, i: usize) {
         let conn = &mut self.conns[i];
-        if !conn.listed_free && conn.state == State::Open && conn.inflight.len() < self.shared.pipeline {
+        if !conn.listed_free
+            && conn.state == State::Open
+            && conn.inflight.len() < self.shared.pipeline
+            && conn.has_room(self.shared.requests_per_conn)
+        {
             conn.listed_free = true;
             self.free.push_back(i);
         }
@@ -97,8 +107,19 @@ impl Worker {
     fn queue_next(&mut self, i: usize, intended: u64, now: u64, recorded: bool) {
         let target = self.pick_target();
         let group = self.shared.groups[target];
+        // The connection's last request under --requests-per-conn says so.
+        let last = self.shared.requests_per_conn == Some(self.conns[i].queued_here + 1);
+        let bytes = if last {
+            &self.shared.closing[target]
+        } else {
+            &self.shared.requests[target]
+        };
+        self.unused -= u64::from(self.conns[i].queued_here == 0);
+        if self.shared.requests_per_conn.is_some() {
+            self.room -= 1;
+        }
         self.conns[i].queue(
-            &self.shared.requests[target],
+            bytes,
             InFlight {
                 intended,
                 sent: now,

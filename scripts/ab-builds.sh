@@ -9,7 +9,8 @@
 # interleaved base, new, base, new. Server role: both servers driven by NEW's loadgen, the
 # target's CPU-us per request from --server-pid. Generator role: both loadgens against NEW's
 # server, the generator's own CPU-us per request and rps. Scenarios: /plaintext keep-alive
-# and pipelined x16. Writes ab-builds.{json,md} to --out (default target/bench-runs/<time>).
+# and pipelined x16; server role also churn (NEW's loadgen --no-keepalive: a connection per
+# request, so CPU-us per request is per connection). Writes ab-builds.{json,md} to --out (default target/bench-runs/<time>).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -ge 2 ] || { sed -n '2,12p' "$0"; exit 2; }
@@ -63,10 +64,13 @@ EOF
 start_server "$BASE"; BASE_PID=$PID BASE_PORT=$PORT
 start_server "$NEW"; NEW_PID=$PID NEW_PORT=$PORT
 for round in $(seq 1 "$ROUNDS"); do
-  for scenario in keepalive pipelined16; do
-    extra=(); [ "$scenario" = pipelined16 ] && extra=(--pipeline 16)
+  for scenario in keepalive pipelined16 churn; do
+    extra=()
+    [ "$scenario" = pipelined16 ] && extra=(--pipeline 16)
+    [ "$scenario" = churn ] && extra=(--no-keepalive)
     run server base "$scenario" "$NEW" "$BASE_PORT" "$BASE_PID" "${extra[@]}"
     run server new "$scenario" "$NEW" "$NEW_PORT" "$NEW_PID" "${extra[@]}"
+    [ "$scenario" = churn ] && continue # an older loadgen may not have --no-keepalive
     run generator base "$scenario" "$BASE" "$NEW_PORT" "$NEW_PID" "${extra[@]}"
     run generator new "$scenario" "$NEW" "$NEW_PORT" "$NEW_PID" "${extra[@]}"
   done

@@ -14,6 +14,8 @@ for role, metrics in [("server", ["server_cpu_us_per_req", "rps"]), ("generator"
     for sc in dict.fromkeys(r["scenario"] for r in runs):
         b = [r for r in runs if (r["role"], r["build"], r["scenario"]) == (role, "base", sc)]
         n = [r for r in runs if (r["role"], r["build"], r["scenario"]) == (role, "new", sc)]
+        if not b or not n:
+            continue
         for m in metrics:
             row = {"role": role, "scenario": sc, "metric": m, "base": median(r[m] for r in b),
                    "new": median(r[m] for r in n), "ratio": ratios(n, b, m), "errors": sum(r["errors"] for r in b + n)}

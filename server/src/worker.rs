@@ -209,11 +209,8 @@ impl Worker {
         while self.conns.len() < self.max_conns {
             let Some(listener) = &self.listener else { return };
             match listener.accept() {
+                // TCP_NODELAY comes from the listener: Linux copies it to accepted sockets.
                 Ok((mut stream, _)) => {
-                    // Nagle would hold back the second of two small writes.
-                    if let Err(e) = stream.set_nodelay(true) {
-                        log::warn(LogKind::Accept, || format!("TCP_NODELAY: {e}"));
-                    }
                     let entry = self.conns.vacant_entry();
                     let key = entry.key();
                     let token = Token(key + FIRST_CONN);

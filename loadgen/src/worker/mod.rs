@@ -190,6 +190,10 @@ impl Worker {
                 next_tick += TICK_NS;
             }
             if self.sending && self.should_stop(now) {
+                // A wake-up that came late must not drop requests due inside the window.
+                if let Some(stop_at) = self.shared.stop_at.filter(|&t| now >= t) {
+                    self.dispatch(stop_at);
+                }
                 self.sending = false;
                 self.stopped_at = now;
                 self.drain_until = now + self.shared.timeout_ns;
@@ -204,7 +208,7 @@ impl Worker {
                 self.scan(now);
                 next_scan = now + SCAN_NS;
             }
-            self.dispatch();
+            self.dispatch(u64::MAX);
             let mut wake = next_tick.min(next_scan);
             wake = match (self.sending, self.shared.stop_at) {
                 (true, Some(stop_at)) => wake.min(stop_at),
@@ -277,7 +281,7 @@ impl Worker {
         }
         if self.schedule.is_some() {
             self.list_free(i);
-            self.dispatch();
+            self.dispatch(u64::MAX);
         } else {
             self.fill(i);
         }

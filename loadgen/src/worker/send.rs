@@ -28,8 +28,9 @@ impl Worker {
         }
     }
 
-    /// Open loop: hand every due request to a free connection, oldest first.
-    pub(super) fn dispatch(&mut self) {
+    /// Open loop: hand every due request to a free connection, oldest first; `until` caps
+    /// the intended times taken (the end of the window when the stop is noticed late).
+    pub(super) fn dispatch(&mut self, until: u64) {
         if !self.sending || self.schedule.is_none() {
             return;
         }
@@ -48,10 +49,10 @@ impl Worker {
                 return;
             };
             let recorded = next_due >= self.shared.record_from;
-            if next_due > now || !self.take_budget(recorded) {
+            if next_due > now.min(until) || !self.take_budget(recorded) {
                 return;
             }
-            let Some(intended) = self.schedule.as_mut().and_then(|s| s.pop_due(now)) else {
+            let Some(intended) = self.schedule.as_mut().and_then(|s| s.pop_due(now.min(until))) else {
                 return;
             };
             self.queue_next(i, intended, now, recorded);

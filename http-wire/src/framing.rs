@@ -51,6 +51,7 @@ impl FramingError {
 pub struct FramingFields {
     content_length: Option<u64>,
     transfer_encoding: bool,
+    chunked_seen: bool,
     chunked_last: bool,
     other_coding: bool,
 }
@@ -71,9 +72,11 @@ impl FramingFields {
         self.transfer_encoding = true;
         for coding in list_items(value) {
             if coding.eq_ignore_ascii_case(b"chunked") {
-                if self.chunked_last {
+                // Anywhere, not just twice in a row: `chunked, gzip, chunked` too.
+                if self.chunked_seen {
                     return Err(FramingError::ChunkedTwice);
                 }
+                self.chunked_seen = true;
                 self.chunked_last = true;
             } else {
                 self.other_coding = true;
@@ -231,6 +234,10 @@ mod tests {
         assert_eq!(f(&[b"10"], &[]).response(1, true), Ok(Framing::None));
         assert_eq!(
             fields(&[], &[b"chunked", b"chunked"]).unwrap_err(),
+            FramingError::ChunkedTwice
+        );
+        assert_eq!(
+            fields(&[], &[b"chunked, gzip, chunked"]).unwrap_err(),
             FramingError::ChunkedTwice
         );
     }

@@ -63,7 +63,7 @@ pub fn parse(buf: &[u8], head_request: bool) -> Result<Option<ResponseHead>, Res
         return Err(ResponseError::Malformed);
     }
     let mut framing = FramingFields::default();
-    let mut close = minor_version == 0;
+    let (mut said_close, mut said_keep_alive) = (false, false);
     for field in parsed.headers.iter() {
         let name = field.name.as_bytes();
         if name.eq_ignore_ascii_case(b"content-length") {
@@ -71,13 +71,12 @@ pub fn parse(buf: &[u8], head_request: bool) -> Result<Option<ResponseHead>, Res
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             framing.transfer_encoding(field.value)?;
         } else if name.eq_ignore_ascii_case(b"connection") {
-            if has_token(field.value, b"close") {
-                close = true;
-            } else if has_token(field.value, b"keep-alive") {
-                close = false;
-            }
+            said_close |= has_token(field.value, b"close");
+            said_keep_alive |= has_token(field.value, b"keep-alive");
         }
     }
+    // `close` anywhere wins; HTTP/1.0 closes unless it asked to keep the connection.
+    let close = said_close || (minor_version == 0 && !said_keep_alive);
     let bodiless = head_request || (100..200).contains(&status) || status == 204 || status == 304;
     let framing = framing.response(minor_version, bodiless)?;
     Ok(Some(ResponseHead {
@@ -117,6 +116,13 @@ mod tests {
         assert_eq!((h.close, h.framing), (true, Framing::Chunked));
         let h = head(b"HTTP/1.1 200 OK\r\n\r\n").unwrap().unwrap();
         assert_eq!((h.close, h.framing), (true, Framing::UntilClose));
+        // A later keep-alive does not take a close back.
+        let h = head(
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(h.close);
         let h = head(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap().unwrap();
         assert!(h.is_interim() && h.framing == Framing::None);
         let h = parse(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", true)

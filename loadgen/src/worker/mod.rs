@@ -208,7 +208,7 @@ impl Worker {
                 self.scan(now);
                 next_scan = now + SCAN_NS;
             }
-            self.dispatch(u64::MAX);
+            self.dispatch(self.shared.stop_at.unwrap_or(u64::MAX));
             let mut wake = next_tick.min(next_scan);
             wake = match (self.sending, self.shared.stop_at) {
                 (true, Some(stop_at)) => wake.min(stop_at),
@@ -281,7 +281,7 @@ impl Worker {
         }
         if self.schedule.is_some() {
             self.list_free(i);
-            self.dispatch(u64::MAX);
+            self.dispatch(self.shared.stop_at.unwrap_or(u64::MAX));
         } else {
             self.fill(i);
         }

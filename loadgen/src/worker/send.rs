@@ -29,7 +29,8 @@ impl Worker {
     }
 
     /// Open loop: hand every due request to a free connection, oldest first; `until` caps
-    /// the intended times taken (the end of the window when the stop is noticed late).
+    /// the intended times taken at the end of the window (also when the stop check ran a
+    /// moment before the clock passed it).
     pub(super) fn dispatch(&mut self, until: u64) {
         if !self.sending || self.schedule.is_none() {
             return;

@@ -1,5 +1,6 @@
 //! The extra report files from one real open-loop run: the interval log reads back with
-//! the hdrhistogram crate and adds up to the report exactly, the BMF file has Bencher's
+//! the hdrhistogram crate and adds up to the report exactly, the JSON's own histograms
+//! decode to its percentiles, the BMF file has Bencher's
 //! shape and the report's numbers, the SVG is well-formed XML with both series.
 
 mod common;
@@ -60,6 +61,20 @@ fn hlog_bmf_and_svg_from_one_open_loop_run() {
     }
     assert_eq!(total, requests);
     assert_eq!(starts, vec![0.0, 1.0, 2.0]);
+
+    // The report carries its histograms losslessly: decoded, they are the report's figures.
+    let encoded = &report["histograms"];
+    assert_eq!(encoded["encoding"], "hdrhistogram-v2-deflate-base64");
+    let decode = |key: &str| loadgen::report::histograms::decode(encoded[key].as_str().unwrap()).unwrap();
+    let (response, service, connect) = (decode("response"), decode("service"), decode("connect"));
+    assert_eq!((response.len(), service.len()), (requests, requests));
+    let us = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1_000.0;
+    assert_eq!(us(&response, 0.99), report["latency_us"]["p99"].as_f64().unwrap());
+    assert_eq!(
+        us(&service, 0.5),
+        report["service_time_us"]["p50"].as_f64().unwrap()
+    );
+    assert_eq!(connect.len(), report["connections_opened"].as_u64().unwrap());
 
     // BMF: Bencher's built-in measures, from the report's own figures.
     let bmf: Value = serde_json::from_str(&std::fs::read_to_string(&bmf).unwrap()).unwrap();

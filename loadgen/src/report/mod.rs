@@ -4,6 +4,7 @@
 pub mod bars;
 pub mod bmf;
 pub mod hgrm;
+pub mod histograms;
 pub mod hlog;
 pub mod output;
 pub mod svg;
@@ -178,6 +179,8 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetBreakdown>,
     pub warnings: Vec<String>,
+    /// The histograms themselves, lossless, for merging and comparing reports exactly.
+    pub histograms: histograms::EncodedHistograms,
     /// Response-time histogram, nanoseconds.
     #[serde(skip)]
     pub latency: Histogram<u64>,
@@ -297,6 +300,11 @@ impl Report {
             target,
             targets: breakdown(config, &totals.stats),
             warnings: Vec::new(),
+            histograms: histograms::EncodedHistograms::of(
+                &stats.response,
+                open.then_some(&stats.service),
+                &stats.connect,
+            ),
             latency: stats.response.clone(),
             service: stats.service.clone(),
             intervals: totals.intervals.take(),

@@ -35,19 +35,31 @@ impl Response {
     }
 }
 
-pub struct Client {
-    pub stream: TcpStream,
+/// Over plain TCP by default; `Client::over` takes any stream (a TLS one in the TLS tests).
+pub struct Client<S = TcpStream> {
+    pub stream: S,
     /// Received and not yet consumed.
     buf: Vec<u8>,
     /// `read` calls made, for tests about how the server batches its writes.
     pub reads: usize,
 }
 
+/// A TCP connection to `addr` whose reads fail after 5 s instead of hanging a test.
+pub fn tcp(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    stream.set_nodelay(true).unwrap();
+    stream
+}
+
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-        stream.set_nodelay(true).unwrap();
+        Client::over(tcp(addr))
+    }
+}
+
+impl<S: Read + Write> Client<S> {
+    pub fn over(stream: S) -> Client<S> {
         Client {
             stream,
             buf: Vec::new(),
@@ -156,7 +168,15 @@ impl Client {
             match self.fill() {
                 Ok(0) => break,
                 Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
+                // A reset, or (under TLS) a close without close_notify.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof
+                    ) =>
+                {
+                    break;
+                }
                 Err(e) => panic!("reading to EOF: {e}"),
             }
         }

@@ -21,6 +21,8 @@ pub enum HttpError {
     UnsupportedCoding,
     /// 505: an HTTP version other than 1.0 and 1.1.
     Version,
+    /// 400: plain HTTP arrived where TLS was expected (answered in plain text).
+    PlainHttpToTls,
 }
 
 impl From<FramingError> for HttpError {
@@ -45,7 +47,7 @@ impl From<ChunkError> for HttpError {
 impl HttpError {
     pub fn status(self) -> Status {
         match self {
-            HttpError::BadRequest(_) => status::BAD_REQUEST,
+            HttpError::BadRequest(_) | HttpError::PlainHttpToTls => status::BAD_REQUEST,
             HttpError::Timeout => status::REQUEST_TIMEOUT,
             HttpError::BodyTooLarge => status::PAYLOAD_TOO_LARGE,
             HttpError::UriTooLong => status::URI_TOO_LONG,
@@ -64,6 +66,8 @@ impl HttpError {
             HttpError::UriTooLong => "request line too long",
             HttpError::UnsupportedCoding => "only the chunked transfer-coding is supported",
             HttpError::Version => "only HTTP/1.0 and HTTP/1.1 are supported",
+            // nginx's words, which users search for.
+            HttpError::PlainHttpToTls => "The plain HTTP request was sent to HTTPS port",
         }
     }
 }

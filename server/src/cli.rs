@@ -2,6 +2,7 @@
 
 use crate::api::auth::{Secret, USERS};
 use crate::config::{Config, DEFAULT_DATA_DIR};
+use crate::tls::TlsFiles;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,6 +72,14 @@ pub struct Args {
     /// wait (for measuring what group commit is worth).
     #[arg(long)]
     pub no_group_commit: bool,
+
+    /// Serve HTTPS (TLS 1.3 and 1.2): the certificate chain, leaf first, in PEM.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert in PEM: PKCS#8, RSA or SEC1 (RSA, ECDSA or Ed25519).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -127,9 +136,13 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 impl Args {
-    /// The server's settings; fails only on a bad `$EVLOOP_AUTH_SECRET`.
+    /// The server's settings; fails on a bad `$EVLOOP_AUTH_SECRET` or TLS file.
     pub fn into_config(self) -> Result<Config, String> {
         let defaults = Config::default();
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles::load(cert, key)?),
+            _ => None,
+        };
         Ok(Config {
             listen: self.listen,
             workers: self.workers.map_or(defaults.workers, usize::from),
@@ -143,6 +156,7 @@ impl Args {
             auth_secret: resolve_secret(self.auth_secret_file)?,
             data_dir: self.data_dir,
             group_commit: !self.no_group_commit,
+            tls,
             db_delay: Duration::ZERO,
         })
     }

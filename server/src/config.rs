@@ -1,6 +1,7 @@
 //! Server settings, shared read-only by every worker.
 
 use crate::api::auth::Secret;
+use crate::tls::TlsFiles;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,6 +31,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// One transaction (one fsync) per batch of waiting writes; off = one per write.
     pub group_commit: bool,
+    /// Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`).
+    pub tls: Option<TlsFiles>,
     /// Tests only: the database sleeps this long before each commit (a slow disk).
     #[doc(hidden)]
     pub db_delay: Duration,
@@ -55,6 +58,7 @@ impl Default for Config {
             auth_secret: None,
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             group_commit: true,
+            tls: None,
             db_delay: Duration::ZERO,
         }
     }

@@ -23,6 +23,7 @@ mod server;
 pub mod signals;
 mod stats;
 mod timers;
+pub mod tls;
 mod worker;
 
 pub use config::{Config, MAX_REQUEST_LINE};

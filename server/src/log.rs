@@ -27,6 +27,7 @@ log_kinds! {
     Version,
     Accept,
     Io,
+    Tls,
 }
 
 static LAST_SECOND: [AtomicU64; KINDS] = [const { AtomicU64::new(0) }; KINDS];

@@ -26,11 +26,16 @@ fn main() -> ExitCode {
         Err(e) => return usage(&e),
     };
     let workers = cfg.workers;
+    let scheme = if cfg.tls.is_some() { "https" } else { "http" };
     let run = || -> std::io::Result<Ending> {
         let signals = SignalWatch::new()?;
         let handle = server::start(cfg)?;
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{} ({workers} workers)", handle.addr())?;
+        writeln!(
+            out,
+            "listening on {scheme}://{} ({workers} workers)",
+            handle.addr()
+        )?;
         out.flush()?;
         drop(out);
         let ending = signals.run(&handle)?;

@@ -39,6 +39,9 @@ pub struct WorkerCounters {
     pub writes: Counter,
     pub peak_conn_read_buffer: Counter,
     pub peak_conn_write_pending: Counter,
+    pub tls_full_handshakes: Counter,
+    pub tls_resumed_handshakes: Counter,
+    pub tls_errors: Counter,
 }
 
 /// A snapshot of one worker's counters (or their sum over workers).
@@ -57,6 +60,11 @@ pub struct Stats {
     pub peak_conn_read_buffer: u64,
     /// Most response bytes any one connection has had waiting to be written.
     pub peak_conn_write_pending: u64,
+    /// TLS handshakes completed without and with session resumption.
+    pub tls_full_handshakes: u64,
+    pub tls_resumed_handshakes: u64,
+    /// TLS connections that failed: a handshake refused, a bad record, not TLS at all.
+    pub tls_errors: u64,
 }
 
 impl WorkerCounters {
@@ -71,6 +79,9 @@ impl WorkerCounters {
             writes: self.writes.get(),
             peak_conn_read_buffer: self.peak_conn_read_buffer.get(),
             peak_conn_write_pending: self.peak_conn_write_pending.get(),
+            tls_full_handshakes: self.tls_full_handshakes.get(),
+            tls_resumed_handshakes: self.tls_resumed_handshakes.get(),
+            tls_errors: self.tls_errors.get(),
         }
     }
 }
@@ -88,6 +99,9 @@ impl Stats {
             writes: a.writes + s.writes,
             peak_conn_read_buffer: a.peak_conn_read_buffer.max(s.peak_conn_read_buffer),
             peak_conn_write_pending: a.peak_conn_write_pending.max(s.peak_conn_write_pending),
+            tls_full_handshakes: a.tls_full_handshakes + s.tls_full_handshakes,
+            tls_resumed_handshakes: a.tls_resumed_handshakes + s.tls_resumed_handshakes,
+            tls_errors: a.tls_errors + s.tls_errors,
         })
     }
 }
@@ -98,6 +112,14 @@ impl fmt::Display for Stats {
             f,
             "connections accepted {} open {}, requests {}, bytes in {} out {}, read calls {}, write calls {}",
             self.accepted, self.open, self.requests, self.bytes_in, self.bytes_out, self.reads, self.writes
-        )
+        )?;
+        if self.tls_full_handshakes + self.tls_resumed_handshakes + self.tls_errors > 0 {
+            write!(
+                f,
+                ", TLS handshakes full {} resumed {}, TLS errors {}",
+                self.tls_full_handshakes, self.tls_resumed_handshakes, self.tls_errors
+            )?;
+        }
+        Ok(())
     }
 }

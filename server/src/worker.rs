@@ -12,6 +12,7 @@ use crate::timers::{Entry, Timers};
 use http_wire::date::DateCache;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
+use rustls::ServerConfig;
 use slab::Slab;
 use std::io;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub const WAKER: Token = Token(1);
 const FIRST_CONN: usize = 2;
 /// How long accepting pauses after EMFILE/ENFILE, instead of spinning on the error.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+/// TLS ciphertext is read this much at a time, and file bodies encrypted in pieces of it.
+const TLS_BUFFER: usize = 64 * 1024;
 
 /// What the server handle asks of every worker, read when the worker's waker fires.
 #[derive(Default)]
@@ -43,6 +46,9 @@ pub struct Worker {
     stats: Arc<WorkerCounters>,
     date: DateCache,
     scratch: Vec<u8>,
+    /// The TLS settings new connections get (replaced on reload), and their buffer.
+    tls: Option<Arc<ServerConfig>>,
+    tls_buf: Box<[u8]>,
     files: Option<StaticFiles>,
     api: Option<Api>,
     /// Database replies for this worker's connections (with `api`).
@@ -76,6 +82,8 @@ impl Worker {
             stats,
             date: DateCache::default(),
             scratch: Vec::with_capacity(256),
+            tls: cfg.tls.as_ref().map(|t| t.config.clone()),
+            tls_buf: vec![0; if cfg.tls.is_some() { TLS_BUFFER } else { 0 }].into_boxed_slice(),
             files: cfg.root.as_deref().map(StaticFiles::new).transpose()?,
             api,
             replies,
@@ -155,6 +163,7 @@ impl Worker {
             cfg: &self.cfg,
             date: &self.date,
             scratch: &mut self.scratch,
+            tls_buf: &mut self.tls_buf,
             stats: &self.stats,
             files: self.files.as_mut(),
             api: self.api.as_ref(),
@@ -178,7 +187,9 @@ impl Worker {
 
     fn close(&mut self, key: usize, now: Instant) {
         // Dropping the stream closes the fd, which also removes it from epoll.
-        drop(self.conns.remove(key));
+        let mut conn = self.conns.remove(key);
+        conn.close_notify();
+        drop(conn);
         self.stats.open.sub(1);
         if self.conns.len() + 1 == self.max_conns {
             self.accept_all(now);
@@ -223,7 +234,14 @@ impl Worker {
                         continue;
                     }
                     self.next_conn_id += 1;
-                    entry.insert(Conn::new(self.next_conn_id, key, stream, now, &self.cfg));
+                    entry.insert(Conn::new(
+                        self.next_conn_id,
+                        key,
+                        stream,
+                        self.tls.clone(),
+                        now,
+                        &self.cfg,
+                    ));
                     self.stats.accepted.add(1);
                     self.stats.open.add(1);
                     // Arm the header timer; data may already be waiting and will arrive as an event.
@@ -273,7 +291,8 @@ impl Worker {
     }
 
     /// After a reload request: drop the static-file cache and look up the root again (a
-    /// root that is a symlink to a release directory follows it). Connections are untouched.
+    /// root that is a symlink to a release directory follows it), and read the TLS
+    /// certificate and key again for new connections. Connections are untouched.
     fn check_reload(&mut self) {
         let asked = self.control.reloads.load(Ordering::Acquire);
         if asked == self.reloads_seen {
@@ -288,6 +307,14 @@ impl Worker {
                         root.display()
                     )
                 });
+            }
+        }
+        if let Some(files) = &self.cfg.tls {
+            match files.reload() {
+                Ok(config) => self.tls = Some(config),
+                Err(e) => log::warn(LogKind::Io, || {
+                    format!("reload: {e}; keeping the certificate as it was")
+                }),
             }
         }
     }

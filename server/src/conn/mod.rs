@@ -8,6 +8,7 @@
 mod deadline;
 mod file_send;
 mod requests;
+mod tls_start;
 
 pub use deadline::TimerKind;
 
@@ -20,9 +21,12 @@ use crate::stats::WorkerCounters;
 use http_wire::chunked::{ChunkedDecoder, Cursor};
 use http_wire::date::DateCache;
 use mio::net::TcpStream;
-use std::io::{self, Read, Write};
+use rustls::{ServerConfig, ServerConnection};
+use std::io::{self, Read};
 use std::net::Shutdown;
+use std::sync::Arc;
 use std::time::Instant;
+use transport::{Got, Transport};
 
 /// Response bytes a connection may have waiting before it stops reading and parsing.
 pub const WRITE_LIMIT: usize = 64 * 1024;
@@ -36,6 +40,8 @@ pub struct Ctx<'a> {
     pub cfg: &'a Config,
     pub date: &'a DateCache,
     pub scratch: &'a mut Vec<u8>,
+    /// The worker's buffer for TLS ciphertext and for file bodies sent through TLS.
+    pub tls_buf: &'a mut [u8],
     pub stats: &'a WorkerCounters,
     pub files: Option<&'a mut StaticFiles>,
     pub api: Option<&'a Api>,
@@ -84,7 +90,12 @@ pub struct Conn {
     pub id: u64,
     /// This connection's slot in the worker's slab (database replies come back by it).
     key: usize,
-    stream: TcpStream,
+    io: Transport<ServerConnection>,
+    /// Accepted on a TLS listener and nothing read yet: the first byte tells a ClientHello
+    /// from plain HTTP sent to the wrong port.
+    tls_expected: Option<Arc<ServerConfig>>,
+    /// The TLS handshake has finished and been counted.
+    handshake_counted: bool,
     /// Read buffer; bytes `rstart..rend` are received but not yet consumed.
     rbuf: Vec<u8>,
     rstart: usize,
@@ -112,18 +123,31 @@ pub struct Conn {
 }
 
 enum Fill {
-    Data { short: bool },
+    Data {
+        short: bool,
+    },
     WouldBlock,
     Eof,
     Full,
+    /// Plain HTTP arrived on a TLS listener (its bytes are in the read buffer).
+    NotTls,
 }
 
 impl Conn {
-    pub fn new(id: u64, key: usize, stream: TcpStream, now: Instant, cfg: &Config) -> Conn {
+    pub fn new(
+        id: u64,
+        key: usize,
+        stream: TcpStream,
+        tls: Option<Arc<ServerConfig>>,
+        now: Instant,
+        cfg: &Config,
+    ) -> Conn {
         Conn {
             id,
             key,
-            stream,
+            io: Transport::plain(stream),
+            tls_expected: tls,
+            handshake_counted: false,
             rbuf: vec![0; INITIAL_READ_BUFFER],
             rstart: 0,
             rend: 0,
@@ -171,7 +195,10 @@ impl Conn {
     }
 
     fn output_pending(&self) -> bool {
-        self.wpos < self.wbuf.len() || self.file_out.is_some() || self.awaiting.is_some()
+        self.wpos < self.wbuf.len()
+            || self.file_out.is_some()
+            || self.awaiting.is_some()
+            || self.io.output_pending()
     }
 
     /// The database answered this connection's deferred request: write it, then go on
@@ -238,6 +265,7 @@ impl Conn {
                 }
                 // Behind a request that waits for the database nothing is parsed, so a full
                 // buffer is pipelined requests, not an oversized one: read on after the reply.
+                Fill::NotTls => self.fail(ctx, http_wire::error::HttpError::PlainHttpToTls),
                 Fill::Full if self.awaiting.is_some() => return Ok(Verdict::Keep),
                 Fill::Full => {
                     self.process(ctx);
@@ -272,34 +300,41 @@ impl Conn {
                 return Ok(Fill::Full);
             }
         }
-        let space = self.rbuf.len() - self.rend;
         loop {
-            match self.stream.read(&mut self.rbuf[self.rend..]) {
-                Ok(0) => {
+            let got = self.io.read(&mut self.rbuf[self.rend..], ctx.tls_buf);
+            self.count_handshake(ctx);
+            match got {
+                Ok(Got { n: 0, .. }) => {
                     ctx.stats.reads.add(1);
                     return Ok(Fill::Eof);
                 }
-                Ok(n) => {
+                Ok(Got { n, drained }) => {
                     ctx.stats.reads.add(1);
+                    if self.tls_expected.is_some() {
+                        match self.start_tls(ctx, n)? {
+                            true => continue, // the ClientHello is in; read plaintext now
+                            false => return Ok(Fill::NotTls),
+                        }
+                    }
                     ctx.stats.bytes_in.add(n as u64);
                     self.rend += n;
-                    return Ok(Fill::Data { short: n < space });
+                    return Ok(Fill::Data { short: drained });
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Fill::WouldBlock),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+                Err(e) => return Err(self.tls_failed(ctx, e)),
             }
         }
     }
 
     /// Writes pending output (buffer, then any file body); true when all of it went out.
     fn flush(&mut self, ctx: &mut Ctx<'_>) -> io::Result<bool> {
+        let tls = self.io.tls().is_some();
         while self.wpos < self.wbuf.len() {
             let pending = &self.wbuf[self.wpos..];
-            let written = if self.file_out.is_some() {
-                file_send::send_more(&self.stream, pending)
+            let written = if self.file_out.is_some() && !tls {
+                file_send::send_more(&self.io.socket, pending)
             } else {
-                self.stream.write(pending)
+                self.io.write(pending)
             };
             match written {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -320,7 +355,11 @@ impl Conn {
             self.wbuf.shrink_to(KEEP_WRITE_BUFFER / 4);
         }
         while let Some(body) = &mut self.file_out {
-            match file_send::sendfile(&self.stream, body) {
+            let sent = match tls {
+                true => file_send::through_tls(&mut self.io, body, ctx.tls_buf),
+                false => file_send::sendfile(&self.io.socket, body),
+            };
+            match sent {
                 Ok(n) => {
                     ctx.stats.writes.add(1);
                     ctx.stats.bytes_out.add(n as u64);
@@ -334,12 +373,14 @@ impl Conn {
                 Err(e) => return Err(e),
             }
         }
-        Ok(true)
+        // Under TLS the last records may still be in the session.
+        self.io.flush()
     }
 
     fn begin_linger(&mut self, ctx: &Ctx<'_>) {
         // Errors here only mean the peer is already gone; discard_input finds out.
-        let _ = self.stream.shutdown(Shutdown::Write);
+        self.io.close_notify();
+        let _ = self.io.socket.shutdown(Shutdown::Write);
         self.deadline = ctx.now + deadline::LINGER;
         self.life = Life::Lingering;
     }
@@ -349,7 +390,7 @@ impl Conn {
         self.rstart = 0;
         self.rend = 0;
         loop {
-            match self.stream.read(&mut self.rbuf) {
+            match self.io.socket.read(&mut self.rbuf) {
                 Ok(0) => return Ok(Verdict::Close),
                 Ok(n) => ctx.stats.bytes_in.add(n as u64),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Verdict::Keep),

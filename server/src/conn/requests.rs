@@ -182,7 +182,7 @@ impl Conn {
 
     /// Answers with the error's status and closes once it is written.
     pub(super) fn fail(&mut self, ctx: &mut Ctx<'_>, err: HttpError) {
-        let stream = &self.stream;
+        let stream = &self.io.socket;
         log::warn(log_kind(err), || {
             let peer = stream
                 .peer_addr()
@@ -239,7 +239,7 @@ fn answer(h: &Head<'_>, body: &[u8], sink: Sink<'_>, ctx: &mut Ctx<'_>, more_buf
 
 fn log_kind(err: HttpError) -> LogKind {
     match err {
-        HttpError::BadRequest(_) => LogKind::BadRequest,
+        HttpError::BadRequest(_) | HttpError::PlainHttpToTls => LogKind::BadRequest,
         HttpError::Timeout => LogKind::Timeout,
         HttpError::BodyTooLarge => LogKind::BodyTooLarge,
         HttpError::UriTooLong => LogKind::UriTooLong,

@@ -21,7 +21,8 @@ pub fn spawn_listening(mut cmd: Command) -> (Child, SocketAddr, String) {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let rest = line.strip_prefix("listening on http://").expect(&line);
+    let rest = line.strip_prefix("listening on ").expect(&line);
+    let rest = rest.split_once("://").expect(&line).1;
     let addr = rest.split_once(' ').unwrap().0.parse().unwrap();
     (child, addr, line)
 }

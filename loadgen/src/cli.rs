@@ -10,6 +10,7 @@ use crate::assert::Assertion;
 use crate::config::{Config, UsageError};
 use crate::plan::Plan;
 use crate::report::output::Output;
+use crate::tls::TlsOptions;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -21,7 +22,7 @@ use crate::report::output::Output;
                   Compare two JSON reports: loadgen compare BASE.json NEW.json (see loadgen compare --help)."
 )]
 struct Args {
-    /// Target, e.g. http://127.0.0.1:8080/plaintext (plain HTTP only)
+    /// Target, e.g. http://127.0.0.1:8080/plaintext or https://example.com/
     #[arg(required_unless_present = "targets")]
     url: Option<String>,
     /// A request mix instead of one URL: a file of targets (method, URL, headers, body),
@@ -52,6 +53,15 @@ struct Args {
     /// Close each connection after N requests (the last sends `Connection: close`) and open a new one
     #[arg(long, value_name = "N")]
     requests_per_conn: Option<u64>,
+    /// https: trust the CA certificates in FILE (PEM) besides the system's
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
+    /// https: do not verify the server's certificate
+    #[arg(short = 'k', long)]
+    insecure: bool,
+    /// https: a full handshake on every connection (no session resumption)
+    #[arg(long)]
+    no_tls_resume: bool,
     /// Extra request header (repeatable)
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     headers: Vec<String>,
@@ -195,6 +205,11 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
     config.connect_timeout = args.connect_timeout;
     config.warmup = args.warmup;
     config.server_pids = args.server_pids;
+    config.tls = TlsOptions {
+        cacert: args.cacert,
+        insecure: args.insecure,
+        no_resume: args.no_tls_resume,
+    };
     config.requests_per_conn = if args.no_keepalive {
         Some(1)
     } else {

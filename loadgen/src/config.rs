@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::mix::{MAX_GROUPS, TargetSpec};
 use crate::plan::{Mix, Plan};
+use crate::tls::TlsOptions;
 use crate::url::Url;
 use http_wire::token::is_token;
 
@@ -41,6 +42,8 @@ pub struct Config {
     pub targets: Vec<TargetSpec>,
     /// Where `targets` came from, for messages.
     pub targets_file: String,
+    /// With https: trust roots, `-k`, resumption.
+    pub tls: TlsOptions,
 }
 
 /// A bad setting, named by the flag that sets it.
@@ -88,12 +91,26 @@ impl Config {
             requests_per_conn: None,
             targets: Vec::new(),
             targets_file: String::new(),
+            tls: TlsOptions::default(),
         }
     }
 
     /// Check every setting; returns what the run needs of them, derived once.
     pub fn validate(&self) -> Result<Plan, UsageError> {
         let target = Url::parse(&self.url).map_err(|m| UsageError::new("URL", m))?;
+        if !target.tls {
+            let t = &self.tls;
+            let flag = [
+                (t.cacert.is_some(), "--cacert"),
+                (t.insecure, "--insecure"),
+                (t.no_resume, "--no-tls-resume"),
+            ]
+            .into_iter()
+            .find_map(|(given, flag)| given.then_some(flag));
+            if let Some(flag) = flag {
+                return Err(UsageError::new(flag, "applies to https:// targets only"));
+            }
+        }
         let positive = |flag, value: usize| match value {
             0 => Err(UsageError::new(flag, "must be at least 1 (got 0)")),
             _ => Ok(()),
@@ -155,9 +172,12 @@ impl Config {
             let at =
                 |m: String| UsageError::new("--targets", format!("{}:{}: {m}", self.targets_file, t.line));
             let parsed = Url::parse(&t.url).map_err(at)?;
-            if (parsed.host.as_str(), parsed.port) != (target.host.as_str(), target.port) {
+            if (parsed.tls, parsed.host.as_str(), parsed.port)
+                != (target.tls, target.host.as_str(), target.port)
+            {
+                let scheme = if target.tls { "https" } else { "http" };
                 return Err(at(format!(
-                    "every target must use {}:{} (the first target's)",
+                    "every target must use {scheme}://{}:{} (the first target's)",
                     target.host, target.port
                 )));
             }
@@ -285,7 +305,8 @@ mod tests {
         let base = Config::new("http://127.0.0.1:1/");
         type Mutation = Box<dyn Fn(&mut Config)>;
         let cases: Vec<(&str, Mutation)> = vec![
-            ("URL", Box::new(|c| c.url = "https://x/".into())),
+            ("URL", Box::new(|c| c.url = "ftp://x/".into())),
+            ("--insecure", Box::new(|c| c.tls.insecure = true)),
             ("--connections", Box::new(|c| c.connections = 0)),
             ("--threads", Box::new(|c| c.threads = 0)),
             ("--pipeline", Box::new(|c| c.pipeline = 0)),

@@ -1,13 +1,16 @@
-//! One client connection: connect, write queued requests, read and frame responses.
+//! One client connection: connect, shake hands (TLS), write queued requests, read and frame
+//! responses.
 //! Policy (what a failure means for the requests in flight, when to reconnect) belongs to
 //! the worker; this file only moves bytes and reports what happened.
 
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::SocketAddr;
 
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
+use rustls::{ClientConnection, HandshakeKind};
+use transport::{Got, Transport, reason};
 
 use crate::clock::now_ns;
 use crate::response::{ResponseParser, Step};
@@ -22,6 +25,8 @@ pub enum State {
     /// No socket; (re)connect at `since`.
     Idle,
     Connecting,
+    /// Connected; the TLS handshake is under way.
+    Handshaking,
     Open,
 }
 
@@ -54,7 +59,7 @@ pub enum ReadEnd {
 
 pub struct Conn {
     pub state: State,
-    stream: Option<TcpStream>,
+    io: Option<Transport<ClientConnection>>,
     parser: ResponseParser,
     /// Oldest first; capacity = pipeline depth, never grows.
     pub inflight: VecDeque<InFlight>,
@@ -64,7 +69,7 @@ pub struct Conn {
     out_pos: usize,
     /// A response head split across reads (rare; its capacity is kept for reuse).
     carry: Vec<u8>,
-    /// Connecting: when the attempt began. Idle: when to try again.
+    /// Connecting or handshaking: when the attempt began. Idle: when to try again.
     pub since: u64,
     backoff_ns: u64,
     /// Listed in the worker's free-connection queue (open loop).
@@ -77,7 +82,7 @@ impl Conn {
     pub fn new(pipeline: usize) -> Conn {
         Conn {
             state: State::Idle,
-            stream: None,
+            io: None,
             parser: ResponseParser::new(),
             inflight: VecDeque::with_capacity(pipeline),
             out: Vec::with_capacity(256 * pipeline),
@@ -100,7 +105,7 @@ impl Conn {
         let mut stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
-        self.stream = Some(stream);
+        self.io = Some(Transport::plain(stream));
         self.state = State::Connecting;
         self.since = now;
         self.queued_here = 0;
@@ -109,7 +114,7 @@ impl Conn {
 
     /// After a readiness event while connecting: `Ok(true)` once established.
     pub fn finish_connect(&mut self) -> io::Result<bool> {
-        let Some(stream) = self.stream.as_ref() else {
+        let Some(stream) = self.io.as_ref().map(|io| &io.socket) else {
             return Ok(false);
         };
         if let Some(error) = stream.take_error()? {
@@ -125,14 +130,52 @@ impl Conn {
         }
     }
 
+    /// Connected: start the TLS handshake (call `handshake` to drive it).
+    pub fn start_tls(&mut self, session: ClientConnection) -> io::Result<()> {
+        if let Some(io) = &mut self.io {
+            io.start_tls(session, &[])?;
+            self.state = State::Handshaking;
+        }
+        Ok(())
+    }
+
+    /// Drives the handshake: `Ok(true)` once it is done and the connection is open. The
+    /// error is the TLS failure, in words.
+    pub fn handshake(&mut self, scratch: &mut [u8], cipher: &mut [u8]) -> Result<bool, String> {
+        let Some(io) = &mut self.io else {
+            return Ok(false);
+        };
+        let failed = |e: io::Error| reason::tls_error(&e).map_or_else(|| e.to_string(), reason::describe);
+        io.flush().map_err(failed)?;
+        match io.read(scratch, cipher) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(failed(e)),
+            Ok(Got { n: 0, .. }) => return Err("the server closed the connection".into()),
+            Ok(_) => return Err("the server sent data before the request".into()),
+        }
+        if io.is_handshaking() {
+            return Ok(false);
+        }
+        self.state = State::Open;
+        Ok(true)
+    }
+
+    /// Whether the TLS handshake just made resumed a session (`None` without TLS).
+    pub fn resumed(&self) -> Option<bool> {
+        let kind = self.io.as_ref()?.tls()?.handshake_kind()?;
+        Some(kind == HandshakeKind::Resumed)
+    }
+
     /// Drop the socket and any half-read response. `abort` sends RST instead of FIN so a
-    /// connection we give up on leaves no TIME_WAIT behind. In-flight requests stay for
-    /// the caller to account for.
+    /// connection we give up on leaves no TIME_WAIT behind; an orderly close sends TLS's
+    /// close_notify first. In-flight requests stay for the caller to account for.
     pub fn close(&mut self, registry: &Registry, abort: bool) {
-        if let Some(mut stream) = self.stream.take() {
-            let _ = registry.deregister(&mut stream);
+        if let Some(mut io) = self.io.take() {
+            let _ = registry.deregister(&mut io.socket);
             if abort {
-                oscalls::socket::set_linger_zero(&stream);
+                oscalls::socket::set_linger_zero(&io.socket);
+            } else {
+                io.close_notify();
             }
         }
         self.state = State::Idle;
@@ -166,35 +209,43 @@ impl Conn {
 
     /// Write queued request bytes until done or the socket is full.
     pub fn flush(&mut self) -> Result<(), FailureKind> {
-        let Some(stream) = self.stream.as_mut() else {
+        let Some(io) = self.io.as_mut() else {
             return Ok(());
         };
+        let failed = |e: io::Error| match reason::tls_error(&e) {
+            Some(_) => FailureKind::Tls,
+            None => FailureKind::Write,
+        };
         while self.out_pos < self.out.len() {
-            match stream.write(&self.out[self.out_pos..]) {
+            match io.write(&self.out[self.out_pos..]) {
                 Ok(0) => return Err(FailureKind::Write),
                 Ok(n) => self.out_pos += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return Err(FailureKind::Write),
+                Err(e) => return Err(failed(e)),
             }
         }
         self.out.clear();
         self.out_pos = 0;
-        Ok(())
+        match io.flush() {
+            Ok(_) => Ok(()), // what TLS still holds goes out on the next writable edge
+            Err(e) => Err(failed(e)),
+        }
     }
 
     /// Read until the socket is drained, calling `on_response(request, status, now)` for
-    /// every complete response. `scratch` is the thread's shared read buffer.
+    /// every complete response. `scratch` is the thread's shared read buffer, `cipher` its
+    /// buffer for TLS records.
     /// `peer_closed`: the readiness event reported the peer's FIN (or an error), which
     /// will raise no further edge, so read on to the EOF.
     pub fn read(
         &mut self,
         scratch: &mut [u8],
+        cipher: &mut [u8],
         peer_closed: bool,
         bytes_read: &mut u64,
         mut on_response: impl FnMut(InFlight, u16, u64),
     ) -> ReadEnd {
-        let Some(stream) = self.stream.as_mut() else {
+        let Some(io) = self.io.as_mut() else {
             return ReadEnd::Open;
         };
         loop {
@@ -203,8 +254,8 @@ impl Conn {
                 return ReadEnd::Failed(FailureKind::Parse); // head larger than the buffer
             }
             scratch[..carried].copy_from_slice(&self.carry);
-            let n = match stream.read(&mut scratch[carried..]) {
-                Ok(0) => {
+            let got = match io.read(&mut scratch[carried..], cipher) {
+                Ok(Got { n: 0, .. }) => {
                     let ended = self.parser.on_eof();
                     if let Some(response) = ended
                         && let Some(request) = self.inflight.pop_front()
@@ -220,11 +271,12 @@ impl Conn {
                         ReadEnd::Failed(FailureKind::Read)
                     };
                 }
-                Ok(n) => n,
+                Ok(got) => got,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadEnd::Open,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if reason::tls_error(&e).is_some() => return ReadEnd::Failed(FailureKind::Tls),
                 Err(_) => return ReadEnd::Failed(FailureKind::Read),
             };
+            let n = got.n;
             let now = now_ns();
             *bytes_read += n as u64;
             self.carry.clear();
@@ -255,7 +307,7 @@ impl Conn {
             }
             // A short read drained the socket: anything arriving later raises a new edge,
             // so skip the read that would only return WouldBlock (tokio does the same).
-            if carried + n < scratch.len() && !peer_closed {
+            if got.drained && !peer_closed {
                 return ReadEnd::Open;
             }
         }

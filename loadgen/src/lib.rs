@@ -26,6 +26,7 @@ mod schedule;
 pub mod server_cpu;
 pub mod stats;
 mod timer;
+pub mod tls;
 mod url;
 mod worker;
 

@@ -16,6 +16,7 @@ use crate::progress::Progress;
 use crate::report::{Report, RunTotals, TargetWindow};
 use crate::server_cpu::ServerCpu;
 use crate::stats::Stats;
+use crate::tls::{Negotiated, TlsClient};
 use crate::worker::{Message, Share, Shared, Worker};
 use oscalls::cpu::CpuTime;
 
@@ -74,6 +75,8 @@ pub struct Prepared<'a> {
     plan: Plan,
     addr: SocketAddr,
     threads: usize,
+    /// With https: the connections' TLS settings and what the check's handshake agreed on.
+    tls: Option<(TlsClient, Negotiated)>,
 }
 
 /// Validate, then `prepare_plan`.
@@ -83,20 +86,35 @@ pub fn prepare(config: &Config) -> Result<Prepared<'_>, RunError> {
 }
 
 /// With what `config.validate()` returned: make room for the connections' descriptors,
-/// resolve the host and check that it accepts a connection (fail fast with one clear
-/// message rather than a run full of connect errors).
+/// resolve the host and check that it accepts a connection, and with https that its
+/// certificate verifies (fail fast with one clear message rather than a run full of
+/// connect errors).
 pub fn prepare_plan(config: &Config, plan: Plan) -> Result<Prepared<'_>, RunError> {
     let threads = effective_threads(config);
     crate::limits::ensure_fds_for(config.connections, threads)
         .map_err(|m| RunError::Usage(UsageError::new("--connections", m)))?;
     let addr = plan.target.resolve().map_err(RunError::Unreachable)?;
-    std::net::TcpStream::connect_timeout(&addr, config.connect_timeout)
-        .map_err(|e| RunError::Unreachable(format!("cannot connect to {addr}: {e}")))?;
+    let tls = match plan.target.tls {
+        true => {
+            let client = TlsClient::new(plan.target.bare_host(), &config.tls)
+                .map_err(|(flag, m)| RunError::Usage(UsageError::new(flag, m)))?;
+            let negotiated = client
+                .check(addr, config.connect_timeout)
+                .map_err(RunError::Unreachable)?;
+            Some((client, negotiated))
+        }
+        false => {
+            std::net::TcpStream::connect_timeout(&addr, config.connect_timeout)
+                .map_err(|e| RunError::Unreachable(format!("cannot connect to {addr}: {e}")))?;
+            None
+        }
+    };
     Ok(Prepared {
         config,
         plan,
         addr,
         threads,
+        tls,
     })
 }
 
@@ -112,8 +130,10 @@ impl Prepared<'_> {
         let record_from = start + config.warmup.as_nanos() as u64;
         let timeout_ns = config.timeout.as_nanos() as u64;
         let connect_timeout_ns = config.connect_timeout.as_nanos() as u64;
+        let (tls, negotiated) = self.tls.unzip();
         let shared = Arc::new(Shared {
             addr: self.addr,
+            tls,
             requests: mix.requests,
             groups: mix.groups,
             order: mix.order,
@@ -170,6 +190,7 @@ impl Prepared<'_> {
         }
         let mut totals = gathered.totals;
         totals.threads = threads;
+        totals.tls = negotiated;
         Ok(Report::build(config, totals))
     }
 }
@@ -199,6 +220,7 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
         busiest_thread_cpu_ns: 0,
         intervals: None,
         target: None,
+        tls: None,
     };
     let (mut finished_at, mut stopped_at) = (record_from, record_from);
     let mut ever_connected = false;

@@ -18,6 +18,10 @@ pub struct Errors {
     pub write: u64,
     pub timeout: u64,
     pub parse: u64,
+    /// Requests lost to a bad TLS record.
+    pub tls: u64,
+    /// TLS handshakes that failed (connection attempts, like `connect`).
+    pub tls_handshake: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +31,8 @@ pub enum FailureKind {
     Write,
     Timeout,
     Parse,
+    Tls,
+    TlsHandshake,
 }
 
 impl Errors {
@@ -37,17 +43,19 @@ impl Errors {
             FailureKind::Write => &mut self.write,
             FailureKind::Timeout => &mut self.timeout,
             FailureKind::Parse => &mut self.parse,
+            FailureKind::Tls => &mut self.tls,
+            FailureKind::TlsHandshake => &mut self.tls_handshake,
         };
         *slot += n;
     }
 
     /// Failed requests (connection attempts are not requests).
     pub fn requests(&self) -> u64 {
-        self.read + self.write + self.timeout + self.parse
+        self.read + self.write + self.timeout + self.parse + self.tls
     }
 
     pub fn total(&self) -> u64 {
-        self.connect + self.requests()
+        self.connect + self.tls_handshake + self.requests()
     }
 
     fn merge(&mut self, other: &Errors) {
@@ -56,6 +64,8 @@ impl Errors {
         self.write += other.write;
         self.timeout += other.timeout;
         self.parse += other.parse;
+        self.tls += other.tls;
+        self.tls_handshake += other.tls_handshake;
     }
 }
 
@@ -68,8 +78,11 @@ pub struct Stats {
     pub service: Histogram<u64>,
     /// Open loop: how late each request was written compared with its intended time.
     pub send_lag: Histogram<u64>,
-    /// From `connect` to established, per connection opened in the recorded phase.
+    /// From `connect` to established (with TLS: to the end of the handshake), per
+    /// connection opened in the recorded phase.
     pub connect: Histogram<u64>,
+    /// TLS handshakes in the recorded phase that resumed a session (the rest were full).
+    pub tls_resumed: u64,
     /// Complete responses, whatever their status.
     pub responses: u64,
     /// Requests written (recorded phase only).
@@ -122,6 +135,7 @@ impl Stats {
             service: histogram(),
             send_lag: histogram(),
             connect: histogram(),
+            tls_resumed: 0,
             responses: 0,
             sent: 0,
             bytes_read: 0,
@@ -175,9 +189,11 @@ impl Stats {
         }
     }
 
-    /// A connection was established `connect_ns` after its `connect` call.
-    pub fn record_connect(&mut self, connect_ns: u64) {
+    /// A connection was established (and its TLS handshake made, `resumed` or not)
+    /// `connect_ns` after its `connect` call.
+    pub fn record_connect(&mut self, connect_ns: u64, resumed: Option<bool>) {
         self.connect.saturating_record(connect_ns);
+        self.tls_resumed += u64::from(resumed == Some(true));
     }
 
     /// (status code, count) for every code seen, ascending.
@@ -200,6 +216,7 @@ impl Stats {
         let _ = self.service.add(&other.service);
         let _ = self.send_lag.add(&other.send_lag);
         let _ = self.connect.add(&other.connect);
+        self.tls_resumed += other.tls_resumed;
         self.responses += other.responses;
         self.sent += other.sent;
         self.bytes_read += other.bytes_read;

@@ -1,10 +1,12 @@
-//! The target URL: `http://host[:port][/path][?query]`, parsed without a URL crate because
-//! only plain HTTP/1.1 is supported and the request line needs the path verbatim.
+//! The target URL: `http[s]://host[:port][/path][?query]`, parsed without a URL crate
+//! because the request line needs the path verbatim and nothing else of URLs is used.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
+    /// `https`: the connection speaks TLS, with `host` as the server name.
+    pub tls: bool,
     /// Host as written, brackets kept for IPv6 (used for resolution and the Host header).
     pub host: String,
     pub port: u16,
@@ -20,13 +22,9 @@ impl Url {
         let Some((scheme, rest)) = url.split_once("://") else {
             return Err(bad("expected http://host[:port]/path"));
         };
-        if scheme.eq_ignore_ascii_case("https") {
-            return Err(format!(
-                "https is not supported ('{url}'): loadgen speaks plain HTTP/1.1 only"
-            ));
-        }
-        if !scheme.eq_ignore_ascii_case("http") {
-            return Err(bad("scheme must be http"));
+        let tls = scheme.eq_ignore_ascii_case("https");
+        if !tls && !scheme.eq_ignore_ascii_case("http") {
+            return Err(bad("scheme must be http or https"));
         }
         let rest = rest.split('#').next().unwrap_or_default();
         let split = rest.find(['/', '?']).unwrap_or(rest.len());
@@ -34,7 +32,7 @@ impl Url {
         if authority.contains('@') {
             return Err(bad("user info is not supported"));
         }
-        let (host, port) = split_host_port(authority).map_err(bad)?;
+        let (host, port) = split_host_port(authority, if tls { 443 } else { 80 }).map_err(bad)?;
         let path = match path.chars().next() {
             None => "/".to_string(),
             Some('?') => format!("/{path}"),
@@ -44,6 +42,7 @@ impl Url {
             return Err(bad("the path contains spaces or control characters"));
         }
         Ok(Url {
+            tls,
             host: host.to_string(),
             port,
             path,
@@ -51,10 +50,14 @@ impl Url {
         })
     }
 
+    /// The host without IPv6 brackets: what is resolved, and the TLS server name.
+    pub fn bare_host(&self) -> &str {
+        self.host.trim_start_matches('[').trim_end_matches(']')
+    }
+
     /// Resolve once, before the run; the first address is used for every connection.
     pub fn resolve(&self) -> Result<SocketAddr, String> {
-        let host = self.host.trim_start_matches('[').trim_end_matches(']');
-        let mut addrs = (host, self.port)
+        let mut addrs = (self.bare_host(), self.port)
             .to_socket_addrs()
             .map_err(|e| format!("cannot resolve '{}': {e}", self.host))?;
         addrs
@@ -63,7 +66,7 @@ impl Url {
     }
 }
 
-fn split_host_port(authority: &str) -> Result<(&str, u16), &'static str> {
+fn split_host_port(authority: &str, default_port: u16) -> Result<(&str, u16), &'static str> {
     let (host, port) = if authority.starts_with('[') {
         let end = authority.find(']').ok_or("unterminated IPv6 address")?;
         let (host, after) = authority.split_at(end + 1);
@@ -85,7 +88,7 @@ fn split_host_port(authority: &str) -> Result<(&str, u16), &'static str> {
         return Err("invalid character in host");
     }
     let port = match port {
-        None => 80,
+        None => default_port,
         Some(p) => match p.parse::<u16>() {
             Ok(0) | Err(_) => return Err("port must be a number from 1 to 65535"),
             Ok(p) => p,
@@ -137,7 +140,14 @@ mod tests {
         ] {
             assert!(Url::parse(url).is_err(), "{url} should be rejected");
         }
-        let err = Url::parse("https://h/").unwrap_err();
-        assert!(err.contains("https is not supported"), "{err}");
+    }
+
+    #[test]
+    fn https_defaults_to_port_443() {
+        let t = Url::parse("HTTPS://example.com/x").unwrap();
+        assert!(t.tls);
+        assert_eq!((t.port, t.authority.as_str()), (443, "example.com"));
+        assert!(!Url::parse("http://example.com/").unwrap().tls);
+        assert_eq!(Url::parse("https://[::1]/").unwrap().bare_host(), "::1");
     }
 }

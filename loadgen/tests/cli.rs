@@ -8,7 +8,7 @@ use common::{loadgen, scratch_dir};
 fn bad_input_exits_2_with_one_line_naming_the_flag() {
     let cases: &[(&[&str], &str)] = &[
         (&["not a url"], "URL"),
-        (&["https://127.0.0.1/"], "https"),
+        (&["ftp://127.0.0.1/"], "scheme must be http or https"),
         (&["-c", "0", "http://127.0.0.1:1/"], "--connections"),
         (&["-R", "0.5", "http://127.0.0.1:1/"], "--rate"),
         (&["-R", "fast", "http://127.0.0.1:1/"], "--rate"),

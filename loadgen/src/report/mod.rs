@@ -13,6 +13,8 @@ pub mod units;
 
 use std::collections::BTreeMap;
 
+use crate::tls::Negotiated;
+
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
@@ -114,6 +116,19 @@ pub struct RunTotals {
     /// Per-second histograms, when asked for (`--hlog`).
     pub intervals: Option<Intervals>,
     pub target: Option<TargetWindow>,
+    /// With https: what the handshake before the run agreed on.
+    pub tls: Option<Negotiated>,
+}
+
+/// With https: the protocol and cipher suite, and the handshakes of the recorded phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsReport {
+    pub version: String,
+    pub cipher: String,
+    /// Every connection opened in the recorded phase made one (`connections_opened`).
+    pub handshakes: u64,
+    /// Of those, how many resumed a session instead of a full handshake.
+    pub resumed: u64,
 }
 
 /// One `--targets` group (targets sharing a name).
@@ -169,8 +184,11 @@ pub struct Report {
     pub backlog: Option<u64>,
     /// Connections established in the recorded phase.
     pub connections_opened: u64,
-    /// From `connect` to established, per connection opened in the recorded phase.
+    /// From `connect` to established (with TLS: handshake done), per connection opened in
+    /// the recorded phase.
     pub connect_us: Percentiles,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsReport>,
     pub generator: Generator,
     /// Present with `--server-pid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -296,6 +314,12 @@ impl Report {
             backlog: open.then_some(totals.backlog),
             connections_opened: stats.connect.len(),
             connect_us: Percentiles::of(&stats.connect),
+            tls: totals.tls.take().map(|n| TlsReport {
+                version: n.version,
+                cipher: n.cipher,
+                handshakes: stats.connect.len(),
+                resumed: stats.tls_resumed,
+            }),
             generator,
             target,
             targets: breakdown(config, &totals.stats),

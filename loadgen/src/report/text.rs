@@ -80,20 +80,40 @@ pub fn render(report: &Report, spectrum: bool) -> String {
             report.drain_s
         );
     }
-    if report.connections_opened > 0 {
-        let c = &report.connect_us;
+    if let Some(tls) = &report.tls {
         let _ = writeln!(
             out,
-            "  Connections: {} opened, connect p50 {}, p99 {}",
+            "  TLS: {} {}, {} handshakes ({} resumed)",
+            tls.version, tls.cipher, tls.handshakes, tls.resumed
+        );
+    }
+    if report.connections_opened > 0 {
+        let c = &report.connect_us;
+        let what = if report.tls.is_some() {
+            "connect+handshake"
+        } else {
+            "connect"
+        };
+        let _ = writeln!(
+            out,
+            "  Connections: {} opened, {what} p50 {}, p99 {}",
             report.connections_opened,
             time_us(c.p50),
             time_us(c.p99)
         );
     }
     let e = &report.errors.by_kind;
+    let tls = match report.tls.is_some() || e.tls + e.tls_handshake > 0 {
+        true => format!(
+            ", tls {} (handshakes {})",
+            e.tls + e.tls_handshake,
+            e.tls_handshake
+        ),
+        false => String::new(),
+    };
     let _ = writeln!(
         out,
-        "  Errors: connect {}, read {}, write {}, timeout {}, parse {}",
+        "  Errors: connect {}, read {}, write {}, timeout {}, parse {}{tls}",
         e.connect, e.read, e.write, e.timeout, e.parse
     );
     let codes: Vec<String> = report.status.iter().map(|(c, n)| format!("{c}: {n}")).collect();

@@ -13,8 +13,9 @@ use mio::{Events, Poll, Token};
 use crate::clock::now_ns;
 use crate::conn::{Conn, ReadEnd, State};
 use crate::schedule::Schedule;
-use crate::stats::Stats;
+use crate::stats::{FailureKind, Stats};
 use crate::timer::SendTimer;
+use crate::tls::TlsClient;
 use oscalls::cpu::CpuTime;
 
 mod recovery;
@@ -26,10 +27,14 @@ const SCAN_NS: u64 = 10_000_000;
 const TICK_NS: u64 = crate::clock::SECOND_NS;
 /// Per-thread read buffer; a response head must fit in it.
 const READ_BUFFER: usize = 64 * 1024;
+/// Per-thread buffer for TLS records read from a socket (with https only).
+const TLS_BUFFER: usize = 64 * 1024;
 
 /// Settings common to every thread.
 pub struct Shared {
     pub addr: SocketAddr,
+    /// With an https URL: what every connection's TLS session is made from.
+    pub tls: Option<TlsClient>,
     /// Request bytes per target (one target with a single URL).
     pub requests: Vec<Box<[u8]>>,
     /// The report group of each target.
@@ -100,6 +105,7 @@ pub struct Worker {
     poll: Poll,
     conns: Vec<Conn>,
     scratch: Box<[u8]>,
+    cipher: Box<[u8]>,
     stats: Stats,
     schedule: Option<Schedule>,
     timer: Option<SendTimer>,
@@ -144,6 +150,7 @@ impl Worker {
             poll,
             conns,
             scratch: vec![0; READ_BUFFER].into_boxed_slice(),
+            cipher: vec![0; if shared.tls.is_some() { TLS_BUFFER } else { 0 }].into_boxed_slice(),
             stats: Stats::with_groups(shared.group_count),
             schedule,
             timer,
@@ -255,10 +262,11 @@ impl Worker {
         match self.conns[i].state {
             State::Idle => {} // stale event from a socket already replaced
             State::Connecting => match self.conns[i].finish_connect() {
-                Ok(true) => self.on_open(i, now),
+                Ok(true) => self.on_connected(i, now),
                 Ok(false) => {}
-                Err(_) => self.connect_failed(i, now),
+                Err(_) => self.attempt_failed(i, FailureKind::Connect, now),
             },
+            State::Handshaking => self.handshake(i, now),
             State::Open => {
                 if let Err(kind) = self.conns[i].flush() {
                     self.fail(i, kind, now);
@@ -266,6 +274,29 @@ impl Worker {
                 }
                 self.read(i, now, peer_closed);
             }
+        }
+    }
+
+    /// TCP is up: with TLS the handshake starts, else the connection is open.
+    fn on_connected(&mut self, i: usize, now: u64) {
+        let Some(tls) = &self.shared.tls else {
+            return self.on_open(i, now);
+        };
+        let started = tls
+            .session()
+            .map_err(std::io::Error::other)
+            .and_then(|session| self.conns[i].start_tls(session));
+        match started {
+            Ok(()) => self.handshake(i, now),
+            Err(_) => self.attempt_failed(i, FailureKind::TlsHandshake, now),
+        }
+    }
+
+    fn handshake(&mut self, i: usize, now: u64) {
+        match self.conns[i].handshake(&mut self.scratch, &mut self.cipher) {
+            Ok(true) => self.on_open(i, now),
+            Ok(false) => {}
+            Err(_) => self.attempt_failed(i, FailureKind::TlsHandshake, now),
         }
     }
 
@@ -277,7 +308,9 @@ impl Worker {
         // Back off hard only while the target refuses connections.
         self.conns[i].reset_backoff();
         if now >= self.shared.record_from {
-            self.stats.record_connect(now.saturating_sub(self.conns[i].since));
+            let conn = &self.conns[i];
+            self.stats
+                .record_connect(now.saturating_sub(conn.since), conn.resumed());
         }
         if self.schedule.is_some() {
             self.list_free(i);
@@ -293,8 +326,8 @@ impl Worker {
         let mut finished = 0;
         let stats = &mut self.stats;
         let open_loop = self.schedule.is_some();
-        let scratch = &mut self.scratch;
-        let end = self.conns[i].read(scratch, peer_closed, &mut bytes, |request, status, at| {
+        let (scratch, cipher) = (&mut self.scratch, &mut self.cipher);
+        let end = self.conns[i].read(scratch, cipher, peer_closed, &mut bytes, |request, status, at| {
             finished += 1;
             if request.recorded {
                 let response_ns = at.saturating_sub(request.intended);

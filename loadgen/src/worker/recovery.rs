@@ -15,7 +15,10 @@ impl Worker {
             match conn.state {
                 State::Idle if self.wants_connections() && conn.since <= now => self.start_connect(i, now),
                 State::Connecting if now.saturating_sub(conn.since) >= self.shared.connect_timeout_ns => {
-                    self.connect_failed(i, now)
+                    self.attempt_failed(i, FailureKind::Connect, now)
+                }
+                State::Handshaking if now.saturating_sub(conn.since) >= self.shared.connect_timeout_ns => {
+                    self.attempt_failed(i, FailureKind::TlsHandshake, now)
                 }
                 State::Open => {
                     if let Some(oldest) = conn.inflight.front()
@@ -36,7 +39,7 @@ impl Worker {
                 self.unused += 1;
                 self.room += self.shared.requests_per_conn.unwrap_or(0);
             }
-            Err(_) => self.connect_failed(i, now),
+            Err(_) => self.attempt_failed(i, FailureKind::Connect, now),
         }
     }
 
@@ -51,9 +54,11 @@ impl Worker {
         conn.close(self.poll.registry(), abort);
     }
 
-    pub(super) fn connect_failed(&mut self, i: usize, now: u64) {
+    /// A connection attempt failed: the connect (`Connect`), or the TLS handshake
+    /// (`TlsHandshake`), or either did not finish within the connect timeout.
+    pub(super) fn attempt_failed(&mut self, i: usize, kind: FailureKind, now: u64) {
         if now >= self.shared.record_from {
-            self.stats.errors.add(FailureKind::Connect, 1);
+            self.stats.errors.add(kind, 1);
         }
         self.close(i, true);
         self.conns[i].back_off(now);

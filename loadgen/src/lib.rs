@@ -27,6 +27,7 @@ pub mod server_cpu;
 pub mod stats;
 mod timer;
 pub mod tls;
+mod tls_sessions;
 mod url;
 mod worker;
 

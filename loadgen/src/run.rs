@@ -96,7 +96,7 @@ pub fn prepare_plan(config: &Config, plan: Plan) -> Result<Prepared<'_>, RunErro
     let addr = plan.target.resolve().map_err(RunError::Unreachable)?;
     let tls = match plan.target.tls {
         true => {
-            let client = TlsClient::new(plan.target.bare_host(), &config.tls)
+            let client = TlsClient::new(plan.target.bare_host(), &config.tls, config.connections)
                 .map_err(|(flag, m)| RunError::Usage(UsageError::new(flag, m)))?;
             let negotiated = client
                 .check(addr, config.connect_timeout)

@@ -2,6 +2,7 @@
 //! resumption), and the handshake made before the run, so that a certificate that does not
 //! verify is one clear error instead of a run full of failed connections.
 
+use crate::tls_sessions::RunSessions;
 use rustls::client::Resumption;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -41,7 +42,12 @@ pub struct Negotiated {
 
 impl TlsClient {
     /// The error names the flag at fault (`--cacert`) or the URL's host.
-    pub fn new(host: &str, options: &TlsOptions) -> Result<TlsClient, (&'static str, String)> {
+    /// `connections`: how many may reconnect at once (room for their session tickets).
+    pub fn new(
+        host: &str,
+        options: &TlsOptions,
+        connections: usize,
+    ) -> Result<TlsClient, (&'static str, String)> {
         let server_name = ServerName::try_from(host.to_string())
             .map_err(|_| ("URL", format!("'{host}' is not a valid TLS server name")))?;
         let builder = ClientConfig::builder_with_provider(provider::crypto())
@@ -59,9 +65,10 @@ impl TlsClient {
                 .with_no_client_auth()
         };
         config.alpn_protocols = vec![provider::ALPN_HTTP1.to_vec()];
-        if options.no_resume {
-            config.resumption = Resumption::disabled();
-        }
+        config.resumption = match options.no_resume {
+            true => Resumption::disabled(),
+            false => Resumption::store(Arc::new(RunSessions::for_connections(connections))),
+        };
         Ok(TlsClient {
             config: Arc::new(config),
             server_name,

@@ -170,6 +170,21 @@ fn no_keepalive_resumes_every_session_unless_told_not_to() {
     }
 }
 
+/// rustls's default store keeps 8 tickets per server; with 16 connections reconnecting at
+/// once a fifth of the handshakes were full. Now only the first one of each connection is.
+#[test]
+fn every_connection_finds_a_ticket_to_resume_with() {
+    let p = pki("many");
+    let server = https_server(&p.leaf);
+    let mut config = config(server.addr().port(), &p, 400);
+    config.connections = 16;
+    config.requests_per_conn = Some(1);
+    let report = loadgen::run(&config).unwrap();
+    assert_eq!((report.requests, report.errors.total), (400, 0));
+    let tls = report.tls.as_ref().unwrap();
+    assert_eq!((tls.handshakes, tls.resumed), (400, 400 - 16));
+}
+
 #[test]
 fn tls_to_a_plain_port_is_a_clear_tls_error() {
     let p = pki("plain-port");

@@ -51,7 +51,7 @@ start_nginx() {
   local cpu=$1 template=$2 docroot=${3:-/nonexistent}
   NGINX_PORT=$(free_port)
   mkdir -p "$WORK/nginx/logs"
-  sed "s|@PORT@|$NGINX_PORT|g; s|@PREFIX@|$WORK/nginx|g; s|@ROOT@|$docroot|g; s|@WORKERS@|${NGINX_WORKERS:-1}|g" "$template" >"$WORK/nginx/nginx.conf"
+  sed "s|@PORT@|$NGINX_PORT|g; s|@PREFIX@|$WORK/nginx|g; s|@ROOT@|$docroot|g; s|@WORKERS@|${NGINX_WORKERS:-1}|g; s|@SSL@|${NGINX_SSL:-}|g; s|@TLS@|${NGINX_TLS:-}|g" "$template" >"$WORK/nginx/nginx.conf"
   taskset -c "$cpu" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log"
   wait_port "$NGINX_PORT"
   NGINX_PIDS="$(cat "$WORK/nginx/nginx.pid") $(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | tr '\n' ' ')"
@@ -138,6 +138,30 @@ SCENARIOS=(
   "plaintext-pipelined16|/plaintext|\$CONNS|--pipeline 16"
 )
 
+# With --tls (compare-nginx.sh): HTTPS keep-alive, full and resumed handshakes (a new
+# connection per request), and a large file through TLS.
+TLS_SCENARIOS=(
+  "tls-plaintext|/plaintext|100|"
+  "tls-full-handshake|/plaintext|16|--no-keepalive --no-tls-resume"
+  "tls-resumed-handshake|/plaintext|16|--no-keepalive"
+  "tls-static-1MiB|/1m.bin|16|"
+)
+
+# make_tls_files DIR: an ECDSA P-256 CA and a certificate for localhost signed by it
+# (DIR/ca.pem, DIR/cert.pem, DIR/key.pem), the same for every target.
+make_tls_files() {
+  local dir=$1
+  require openssl openssl
+  mkdir -p "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj /CN=bench-ca \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+    -keyout "$dir/key.pem" -out "$dir/leaf.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$dir/leaf.ext"
+  openssl x509 -req -in "$dir/leaf.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+    -days 7 -extfile "$dir/leaf.ext" -out "$dir/cert.pem" 2>/dev/null
+}
+
 # The scenarios' document root: 1k.bin, 1m.bin and message.json (nginx's /json).
 make_docs() {
   mkdir -p "$1"
@@ -149,8 +173,10 @@ make_docs() {
 # Builds, makes the document root, starts our server and nginx with WORKERS workers each,
 # pinned (with 2+ cores) to all CPUs but the last, which loadgen gets. Needs ROOT and sets
 # WORK, DOCS, SERVER_PID/PORT, NGINX_MASTER/PORT, TARGET_CPUS, GEN_CPU and a cleanup trap.
+# With TLS=1 both serve HTTPS only, with one certificate, and URL_BASE/LOADGEN_TLS say how
+# to reach them.
 compare_setup() {
-  local workers=$1 cpus
+  local workers=$1 cpus tls_args=()
   cpus=$(nproc)
   if [ "$cpus" -ge 2 ]; then
     GEN_CPU=$((cpus - 1))
@@ -163,20 +189,30 @@ compare_setup() {
   cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&2
   DOCS="$WORK/docs"
   make_docs "$DOCS"
+  SCHEME=http HOST=127.0.0.1 LOADGEN_TLS=""
+  if [ "${TLS:-0}" = 1 ]; then
+    make_tls_files "$WORK/tls"
+    tls_args=(--tls-cert "$WORK/tls/cert.pem" --tls-key "$WORK/tls/key.pem")
+    SCHEME=https HOST=localhost LOADGEN_TLS="--cacert $WORK/tls/ca.pem"
+    NGINX_SSL=ssl
+    NGINX_TLS="ssl_certificate $WORK/tls/cert.pem; ssl_certificate_key $WORK/tls/key.pem; ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets on;"
+  fi
   chmod -R a+rX "$WORK"
-  start_our_server "${TARGET_CPUS%%-*}" --workers "$workers" --root "$DOCS"
+  start_our_server "${TARGET_CPUS%%-*}" --workers "$workers" --root "$DOCS" "${tls_args[@]}"
   # Re-pin to the whole target range (start_our_server takes one CPU).
   taskset -a -p -c "$TARGET_CPUS" "$SERVER_PID" >/dev/null
-  NGINX_WORKERS=$workers start_nginx "$TARGET_CPUS" "$ROOT/scripts/nginx-compare.conf" "$DOCS"
+  NGINX_WORKERS=$workers NGINX_SSL=${NGINX_SSL:-} NGINX_TLS=${NGINX_TLS:-} start_nginx "$TARGET_CPUS" "$ROOT/scripts/nginx-compare.conf" "$DOCS"
   NGINX_MASTER=$(cat "$WORK/nginx/nginx.pid")
   echo "ours: pid $SERVER_PID port $SERVER_PORT; nginx: master $NGINX_MASTER port $NGINX_PORT; targets on CPU $TARGET_CPUS, loadgen on CPU $GEN_CPU" >&2
 }
 
-# compare_rounds: every scenario, ours then nginx, ROUNDS times, into $OUT.
+# compare_rounds: every scenario (TLS_SCENARIOS with TLS=1), ours then nginx, ROUNDS times,
+# into $OUT.
 compare_rounds() {
-  local round scenario name path conns extra
+  local round scenario name path conns extra list=("${SCENARIOS[@]}")
+  [ "${TLS:-0}" = 1 ] && list=("${TLS_SCENARIOS[@]}")
   for round in $(seq 1 "$ROUNDS"); do
-    for scenario in "${SCENARIOS[@]}"; do
+    for scenario in "${list[@]}"; do
       IFS='|' read -r name path conns extra <<<"$scenario"
       compare_run ours "$name" "$path" "$conns" "$extra" "$round" "$SERVER_PID" "$SERVER_PORT"
       compare_run nginx "$name" "$path" "$conns" "$extra" "$round" "$NGINX_MASTER" "$NGINX_PORT"
@@ -192,7 +228,8 @@ compare_run() {
   local base="$OUT/$name-$target-r$round"
   # shellcheck disable=SC2086
   if ! taskset -c "$GEN_CPU" "$ROOT/target/release/loadgen" -t1 -c"$conns" -d"$DURATION" --no-progress \
-      --server-pid "$pid" --json "$base.json" --hlog "$base.hlog" $extra "http://127.0.0.1:$port$path" \
+      --server-pid "$pid" --json "$base.json" --hlog "$base.hlog" $extra ${LOADGEN_TLS:-} \
+      "${SCHEME:-http}://${HOST:-127.0.0.1}:$port$path" \
       >"$base.txt" 2>&1; then
     echo "loadgen failed for $target $name (round $round):" >&2
     cat "$base.txt" >&2

@@ -3,26 +3,30 @@
 # slower? Each directory holds a release `server` and `loadgen` (e.g. a worktree's
 # target/release, or target/release after `git stash`).
 #
-#   scripts/ab-builds.sh BASE_BIN_DIR NEW_BIN_DIR [--rounds 4] [--duration 5s] [--connections 64] [--out DIR]
+#   scripts/ab-builds.sh BASE_BIN_DIR NEW_BIN_DIR [--rounds 4] [--duration 5s] [--connections 64] [--tls] [--out DIR]
 #
 # Rig: target server --workers 1 pinned to CPU 0, loadgen -t1 pinned to CPU 1, rounds
 # interleaved base, new, base, new. Server role: both servers driven by NEW's loadgen, the
 # target's CPU-us per request from --server-pid. Generator role: both loadgens against NEW's
 # server, the generator's own CPU-us per request and rps. Scenarios: /plaintext keep-alive
 # and pipelined x16; server role also churn (NEW's loadgen --no-keepalive: a connection per
-# request, so CPU-us per request is per connection). Writes ab-builds.{json,md} to --out (default target/bench-runs/<time>).
+# request, so CPU-us per request is per connection). --tls: the same over HTTPS (one ECDSA
+# P-256 certificate), churn resuming sessions, plus full-handshake churn (--no-tls-resume)
+# and a 1 MiB file at -c16 (the servers get --root with scripts/lib/common.sh's files).
+# Writes ab-builds.{json,md} to --out (default target/bench-runs/<time>).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-[ $# -ge 2 ] || { sed -n '2,12p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,14p' "$0"; exit 2; }
 BASE=$(cd "$1" && pwd) NEW=$(cd "$2" && pwd)
 shift 2
-ROUNDS=4 DURATION=5s CONNS=64 OUT=""
+ROUNDS=4 DURATION=5s CONNS=64 OUT="" TLS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --connections) CONNS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
+    --tls) TLS=1; shift ;;
     *) echo "ab-builds.sh: unknown flag $1" >&2; exit 2 ;;
   esac
 done
@@ -36,9 +40,18 @@ OUT=${OUT:-$ROOT/target/bench-runs/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+SCHEME=http HOST=127.0.0.1 LOADGEN_TLS="" SERVER_TLS=() AB_SCENARIOS=(keepalive pipelined16 churn)
+if [ "$TLS" = 1 ]; then
+  # shellcheck source=lib/common.sh
+  source "$ROOT/scripts/lib/common.sh"
+  use_tls "$WORK/tls"
+  make_docs "$WORK/docs"
+  SERVER_TLS+=(--root "$WORK/docs")
+  AB_SCENARIOS+=(full-handshake static-1MiB)
+fi
 
 start_server() { # bin dir -> sets PID PORT
-  taskset -c 0 "$1/server" --listen 127.0.0.1:0 --workers 1 >"$WORK/line" 2>/dev/null &
+  taskset -c 0 "$1/server" --listen 127.0.0.1:0 --workers 1 "${SERVER_TLS[@]}" >"$WORK/line" 2>/dev/null &
   PID=$!
   for _ in $(seq 1 500); do [ -s "$WORK/line" ] && break; sleep 0.01; done
   PORT=$(sed -E 's|.*127\.0\.0\.1:([0-9]+) .*|\1|' "$WORK/line")
@@ -49,8 +62,9 @@ RUNS="$OUT/runs.jsonl"
 : >"$RUNS"
 run() { # role build scenario loadgen_dir port server_pid extra...
   local role=$1 build=$2 scenario=$3 gen=$4 port=$5 spid=$6; shift 6
-  taskset -c 1 "$gen/loadgen" -t1 -c"$CONNS" -d"$DURATION" --no-progress --server-pid "$spid" \
-    --json "$WORK/r.json" "$@" "http://127.0.0.1:$port/plaintext" >/dev/null 2>&1
+  # shellcheck disable=SC2086
+  taskset -c 1 "$gen/loadgen" -t1 -c"$RUN_CONNS" -d"$DURATION" --no-progress --server-pid "$spid" \
+    --json "$WORK/r.json" $LOADGEN_TLS "$@" "$SCHEME://$HOST:$port$TARGET_PATH" >/dev/null 2>&1
   python3 - "$WORK/r.json" "$role" "$build" "$scenario" >>"$RUNS" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -64,13 +78,18 @@ EOF
 start_server "$BASE"; BASE_PID=$PID BASE_PORT=$PORT
 start_server "$NEW"; NEW_PID=$PID NEW_PORT=$PORT
 for round in $(seq 1 "$ROUNDS"); do
-  for scenario in keepalive pipelined16 churn; do
-    extra=()
-    [ "$scenario" = pipelined16 ] && extra=(--pipeline 16)
-    [ "$scenario" = churn ] && extra=(--no-keepalive)
+  for scenario in "${AB_SCENARIOS[@]}"; do
+    extra=() TARGET_PATH=/plaintext RUN_CONNS=$CONNS
+    case $scenario in
+      pipelined16) extra=(--pipeline 16) ;;
+      churn) extra=(--no-keepalive) ;;
+      full-handshake) extra=(--no-keepalive --no-tls-resume) ;;
+      static-1MiB) TARGET_PATH=/1m.bin RUN_CONNS=16 ;;
+    esac
     run server base "$scenario" "$NEW" "$BASE_PORT" "$BASE_PID" "${extra[@]}"
     run server new "$scenario" "$NEW" "$NEW_PORT" "$NEW_PID" "${extra[@]}"
-    [ "$scenario" = churn ] && continue # an older loadgen may not have --no-keepalive
+    # An older loadgen may not have --no-keepalive.
+    case $scenario in churn | full-handshake) continue ;; esac
     run generator base "$scenario" "$BASE" "$NEW_PORT" "$NEW_PID" "${extra[@]}"
     run generator new "$scenario" "$NEW" "$NEW_PORT" "$NEW_PID" "${extra[@]}"
   done
@@ -79,4 +98,4 @@ done
 
 python3 "$ROOT/scripts/lib/ab_summary.py" "$RUNS" "$OUT/ab-builds" "$BASE" "$NEW" \
   "server --workers 1 on CPU 0, loadgen -t1 -c$CONNS -d$DURATION on CPU 1, $ROUNDS rounds interleaved base/new" \
-  "scripts/ab-builds.sh BASE NEW --rounds $ROUNDS --duration $DURATION --connections $CONNS"
+  "scripts/ab-builds.sh BASE NEW --rounds $ROUNDS --duration $DURATION --connections $CONNS$([ "$TLS" = 1 ] && echo " --tls" || true)"

@@ -14,6 +14,7 @@ pub mod file_conditions;
 pub mod request_head;
 pub mod response_stream;
 pub mod targets_file;
+pub mod tls_server;
 
 /// A target's checks: panics when an input breaks an invariant.
 pub type Check = fn(&[u8]);
@@ -26,4 +27,5 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("response_stream", response_stream::check),
     ("targets_file", targets_file::check),
     ("file_conditions", file_conditions::check),
+    ("tls_server", tls_server::check),
 ];

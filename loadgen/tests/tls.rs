@@ -72,6 +72,45 @@ fn a_verified_run_reports_the_protocol_and_the_handshakes() {
 }
 
 #[test]
+fn a_targets_file_of_https_urls() {
+    let p = pki("targets");
+    let server = https_server(&p.leaf);
+    let port = server.addr().port();
+    let file = p.dir.join("targets.txt");
+    std::fs::write(
+        &file,
+        format!("GET https://localhost:{port}/plaintext name=text\n\nGET https://localhost:{port}/json name=json\n"),
+    )
+    .unwrap();
+    let mut config = config(port, &p, 100);
+    config.targets = loadgen::mix::read(&file).unwrap();
+    config.targets_file = file.display().to_string();
+    let report = loadgen::run(&config).unwrap();
+    assert_eq!((report.requests, report.errors.total), (100, 0));
+    let counts: Vec<(&str, u64)> = report
+        .targets
+        .iter()
+        .map(|t| (t.name.as_str(), t.requests))
+        .collect();
+    assert_eq!(counts, vec![("text", 50), ("json", 50)]);
+    // One scheme for every target: http:// beside https:// is refused, naming the line.
+    std::fs::write(
+        &file,
+        format!("GET https://localhost:{port}/\n\nGET http://localhost:{port}/\n"),
+    )
+    .unwrap();
+    config.targets = loadgen::mix::read(&file).unwrap();
+    let err = config.validate().unwrap_err();
+    assert_eq!(err.flag, "--targets");
+    assert!(
+        err.message
+            .contains(&format!("every target must use https://localhost:{port}")),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
 fn sixteen_pipelined_requests_per_connection_over_tls() {
     let p = pki("pipelined");
     let server = https_server(&p.leaf);

@@ -162,6 +162,17 @@ make_tls_files() {
     -days 7 -extfile "$dir/leaf.ext" -out "$dir/cert.pem" 2>/dev/null
 }
 
+# use_tls DIR: certificate files in DIR, and what each side needs to use them: SERVER_TLS
+# (our server's flags), NGINX_SSL/NGINX_TLS (filled into the nginx templates), SCHEME, HOST
+# and LOADGEN_TLS (how generators reach either).
+use_tls() {
+  make_tls_files "$1"
+  SERVER_TLS=(--tls-cert "$1/cert.pem" --tls-key "$1/key.pem")
+  NGINX_SSL=ssl
+  NGINX_TLS="ssl_certificate $1/cert.pem; ssl_certificate_key $1/key.pem; ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets on;"
+  SCHEME=https HOST=localhost LOADGEN_TLS="--cacert $1/ca.pem"
+}
+
 # The scenarios' document root: 1k.bin, 1m.bin and message.json (nginx's /json).
 make_docs() {
   mkdir -p "$1"
@@ -191,17 +202,14 @@ compare_setup() {
   make_docs "$DOCS"
   SCHEME=http HOST=127.0.0.1 LOADGEN_TLS=""
   if [ "${TLS:-0}" = 1 ]; then
-    make_tls_files "$WORK/tls"
-    tls_args=(--tls-cert "$WORK/tls/cert.pem" --tls-key "$WORK/tls/key.pem")
-    SCHEME=https HOST=localhost LOADGEN_TLS="--cacert $WORK/tls/ca.pem"
-    NGINX_SSL=ssl
-    NGINX_TLS="ssl_certificate $WORK/tls/cert.pem; ssl_certificate_key $WORK/tls/key.pem; ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets on;"
+    use_tls "$WORK/tls"
+    tls_args=("${SERVER_TLS[@]}")
   fi
   chmod -R a+rX "$WORK"
   start_our_server "${TARGET_CPUS%%-*}" --workers "$workers" --root "$DOCS" "${tls_args[@]}"
   # Re-pin to the whole target range (start_our_server takes one CPU).
   taskset -a -p -c "$TARGET_CPUS" "$SERVER_PID" >/dev/null
-  NGINX_WORKERS=$workers NGINX_SSL=${NGINX_SSL:-} NGINX_TLS=${NGINX_TLS:-} start_nginx "$TARGET_CPUS" "$ROOT/scripts/nginx-compare.conf" "$DOCS"
+  NGINX_WORKERS=$workers start_nginx "$TARGET_CPUS" "$ROOT/scripts/nginx-compare.conf" "$DOCS"
   NGINX_MASTER=$(cat "$WORK/nginx/nginx.pid")
   echo "ours: pid $SERVER_PID port $SERVER_PORT; nginx: master $NGINX_MASTER port $NGINX_PORT; targets on CPU $TARGET_CPUS, loadgen on CPU $GEN_CPU" >&2
 }

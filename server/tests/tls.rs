@@ -73,6 +73,107 @@ fn keep_alive_and_16_pipelined_requests_over_tls() {
 }
 
 #[test]
+fn tls_1_2_works_and_resumes_too() {
+    let p = pki();
+    let handle = https(&p);
+    let client = test_pki::client_config_for(&p.ca.ca_pem, &[&rustls::version::TLS12]);
+    for _ in 0..2 {
+        let mut c = connect(&handle, &client);
+        assert_eq!(
+            c.stream.conn.protocol_version(),
+            Some(rustls::ProtocolVersion::TLSv1_2)
+        );
+        let r = c.request(GET_PLAINTEXT);
+        assert_eq!((r.status, r.body_text()), (200, "Hello, World!"));
+    }
+    let s = handle.stats();
+    assert_eq!((s.tls_full_handshakes, s.tls_resumed_handshakes), (1, 1));
+}
+
+#[test]
+fn rsa_and_ed25519_keys_serve_too() {
+    let p = pki();
+    for (name, alg) in [
+        ("rsa", &rcgen::PKCS_RSA_SHA256),
+        ("ed25519", &rcgen::PKCS_ED25519),
+    ] {
+        let leaf = p.ca.server_cert_with(name, &["localhost"], false, alg);
+        let handle = start(Config {
+            workers: 1,
+            tls: Some(TlsFiles::load(&leaf.cert, &leaf.key).expect(name)),
+            ..Config::default()
+        });
+        let client = test_pki::client_config(&p.ca.ca_pem);
+        assert_eq!(
+            connect(&handle, &client).request(GET_PLAINTEXT).status,
+            200,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn limits_hold_over_tls() {
+    let p = pki();
+    let handle = start(tls_config(
+        &p,
+        Config {
+            max_body_bytes: 10,
+            ..Config::default()
+        },
+    ));
+    let client = test_pki::client_config(&p.ca.ca_pem);
+    let mut c = connect(&handle, &client);
+    let r = c.request(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world");
+    assert_eq!((r.status, r.header("connection")), (413, Some("close")));
+    let mut c = connect(&handle, &client);
+    let r = c.request(b"GET /plaintext HTTP/1.7\r\nHost: t\r\n\r\n");
+    assert_eq!(r.status, 505);
+}
+
+/// The Like API answers from the database thread, after the request's event has passed:
+/// the reply must still go out through the connection's TLS session, pipelined or not.
+#[test]
+fn the_like_api_over_tls() {
+    let p = pki();
+    let data = tempfile::tempdir().unwrap();
+    let secret = server::api::auth::Secret::new(b"test-secret-0123456789abcdef").unwrap();
+    let token = secret.mint(7, Duration::from_secs(3600));
+    let handle = start(tls_config(
+        &p,
+        Config {
+            auth_secret: Some(secret),
+            data_dir: data.path().to_path_buf(),
+            ..Config::default()
+        },
+    ));
+    let client = test_pki::client_config(&p.ca.ca_pem);
+    let mut c = connect(&handle, &client);
+    let body = r#"{"title":"tls"}"#;
+    let create = format!(
+        "POST /api/posts HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let r = c.request(create.as_bytes());
+    assert_eq!(r.status, 201, "{}", r.body_text());
+    let post: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let like = format!(
+        "POST /api/posts/{}/like HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\n\r\n",
+        post["id"]
+    );
+    // A like, and a read pipelined behind it: both answers in order.
+    c.send(format!("{like}GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+    let r = c.read_response();
+    assert_eq!(r.status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        (v["like_count"].as_u64(), v["liked_by_me"].as_bool()),
+        (Some(1), Some(true))
+    );
+    assert_eq!(c.read_response().body_text(), "Hello, World!");
+}
+
+#[test]
 fn a_10_mib_static_file_is_byte_exact_over_tls_with_ranges() {
     let p = pki();
     let root = p.dir.path().join("www");

@@ -67,6 +67,7 @@ where
     /// Reads plaintext into `out`. `scratch` is the caller's buffer for ciphertext (one per
     /// thread, so an idle connection holds none). TLS failures come back as `InvalidData`
     /// errors carrying the `rustls::Error` (see [`reason::tls_error`]).
+    #[inline(always)]
     pub fn read(&mut self, out: &mut [u8], scratch: &mut [u8]) -> io::Result<Got> {
         match &mut self.tls {
             Some(tls) => tls.read(&mut self.socket, out, scratch),
@@ -87,6 +88,7 @@ where
 
     /// Takes plaintext to send; `Ok(0)` never happens for a non-empty `data`. With TLS the
     /// bytes may still sit encrypted in the session: `flush` until it returns true.
+    #[inline(always)]
     pub fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         match &mut self.tls {
             Some(tls) => tls.write(&mut self.socket, data),
@@ -101,6 +103,7 @@ where
 
     /// Writes what the TLS session holds (records, handshake messages, alerts); true when
     /// nothing is left. Plain sockets hold nothing.
+    #[inline(always)]
     pub fn flush(&mut self) -> io::Result<bool> {
         match &mut self.tls {
             Some(tls) => tls.flush(&mut self.socket),
@@ -109,6 +112,7 @@ where
     }
 
     /// Encrypted bytes wait in the TLS session for the socket.
+    #[inline(always)]
     pub fn output_pending(&self) -> bool {
         self.tls.as_ref().is_some_and(|t| t.conn().wants_write())
     }

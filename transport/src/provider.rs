@@ -1,12 +1,16 @@
 //! The crypto both sides use, chosen here once: aws-lc-rs (README "TLS" has the measurement
-//! against ring). TLS 1.3 and 1.2, and HTTP/1.1 as the one ALPN protocol.
+//! against ring; `--features transport/ring` builds the other one for that measurement).
+//! TLS 1.3 and 1.2, and HTTP/1.1 as the one ALPN protocol.
 
 use rustls::SupportedProtocolVersion;
 use rustls::crypto::CryptoProvider;
 use rustls::server::ProducesTickets;
 use std::sync::Arc;
 
+#[cfg(not(feature = "ring"))]
 pub use rustls::crypto::aws_lc_rs as chosen;
+#[cfg(feature = "ring")]
+pub use rustls::crypto::ring as chosen;
 
 pub static VERSIONS: &[&SupportedProtocolVersion] = &[&rustls::version::TLS13, &rustls::version::TLS12];
 

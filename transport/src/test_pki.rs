@@ -42,15 +42,26 @@ impl TestCa {
     }
 
     /// A certificate for `names` (DNS names or IP addresses) signed by this CA, valid
-    /// now, or expired since yesterday when `expired`.
+    /// now, or expired since 2021 when `expired`; its key is ECDSA P-256.
     pub fn server_cert(&self, file: &str, names: &[&str], expired: bool) -> ServerCert {
+        self.server_cert_with(file, names, expired, &rcgen::PKCS_ECDSA_P256_SHA256)
+    }
+
+    /// The same with a key of the given algorithm (`rcgen::PKCS_ED25519`, ...).
+    pub fn server_cert_with(
+        &self,
+        file: &str,
+        names: &[&str],
+        expired: bool,
+        alg: &'static rcgen::SignatureAlgorithm,
+    ) -> ServerCert {
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let mut params = CertificateParams::new(names).expect("valid names");
         if expired {
             params.not_before = rcgen::date_time_ymd(2020, 1, 1);
             params.not_after = rcgen::date_time_ymd(2021, 1, 1);
         }
-        let key = KeyPair::generate().expect("P-256 key");
+        let key = KeyPair::generate_for(alg).expect("key");
         let cert = params.signed_by(&key, &self.issuer).expect("signed leaf");
         let (cert_path, key_path) = (
             self.dir.join(format!("{file}.pem")),
@@ -67,12 +78,20 @@ impl TestCa {
 
 /// A client that trusts `ca_pem` only, offering HTTP/1.1 in ALPN, resuming sessions.
 pub fn client_config(ca_pem: &Path) -> Arc<ClientConfig> {
+    client_config_for(ca_pem, crate::provider::VERSIONS)
+}
+
+/// The same, limited to `versions` (`&[&rustls::version::TLS12]`, say).
+pub fn client_config_for(
+    ca_pem: &Path,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<ClientConfig> {
     let mut roots = RootCertStore::empty();
     for cert in crate::pem::certificates(ca_pem).expect("CA file") {
         roots.add(cert).expect("CA certificate");
     }
     let mut config = ClientConfig::builder_with_provider(crate::provider::crypto())
-        .with_protocol_versions(crate::provider::VERSIONS)
+        .with_protocol_versions(versions)
         .expect("versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
@@ -97,4 +116,22 @@ pub fn connect(
         stream.conn.complete_io(&mut stream.sock).expect("TLS handshake");
     }
     stream
+}
+
+/// A server config with a fresh self-signed certificate, nothing written to disk (for the
+/// TLS fuzz target).
+pub fn in_memory_server_config() -> Arc<rustls::ServerConfig> {
+    let key = KeyPair::generate().expect("P-256 key");
+    let cert = CertificateParams::new(vec!["localhost".into()])
+        .expect("valid name")
+        .self_signed(&key)
+        .expect("self-signed");
+    let der_key = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(crate::provider::crypto())
+        .with_protocol_versions(crate::provider::VERSIONS)
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], der_key)
+        .expect("certificate and key");
+    Arc::new(config)
 }

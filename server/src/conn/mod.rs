@@ -94,7 +94,7 @@ pub struct Conn {
     /// Accepted on a TLS listener and nothing read yet: the first byte tells a ClientHello
     /// from plain HTTP sent to the wrong port.
     tls_expected: Option<Arc<ServerConfig>>,
-    /// The TLS handshake has finished and been counted.
+    /// The TLS handshake has finished and been counted (or there is none).
     handshake_counted: bool,
     /// Read buffer; bytes `rstart..rend` are received but not yet consumed.
     rbuf: Vec<u8>,
@@ -146,8 +146,9 @@ impl Conn {
             id,
             key,
             io: Transport::plain(stream),
+            // Nothing to count on a plain connection: one flag test per read.
+            handshake_counted: tls.is_none(),
             tls_expected: tls,
-            handshake_counted: false,
             rbuf: vec![0; INITIAL_READ_BUFFER],
             rstart: 0,
             rend: 0,

@@ -31,6 +31,7 @@ impl Conn {
     }
 
     /// Counts the handshake once, when it has just finished.
+    #[inline]
     pub(super) fn count_handshake(&mut self, ctx: &Ctx<'_>) {
         if self.handshake_counted || self.io.is_handshaking() {
             return;

@@ -45,13 +45,13 @@ start_our_server() {
 }
 
 # Starts nginx (1 worker) pinned to CPU $1 from config template $2 (scripts/nginx-*.conf,
-# with @PORT@, @PREFIX@ and @ROOT@ filled in; @ROOT@ from $3); sets NGINX_PIDS (master and
-# worker) and NGINX_PORT.
+# with @PORT@, @PREFIX@ and @ROOT@ filled in; @ROOT@ from $3; @WORKER_CONNECTIONS@ from
+# NGINX_WORKER_CONNECTIONS, default 10000); sets NGINX_PIDS (master and worker) and NGINX_PORT.
 start_nginx() {
   local cpu=$1 template=$2 docroot=${3:-/nonexistent}
   NGINX_PORT=$(free_port)
   mkdir -p "$WORK/nginx/logs"
-  sed "s|@PORT@|$NGINX_PORT|g; s|@PREFIX@|$WORK/nginx|g; s|@ROOT@|$docroot|g; s|@WORKERS@|${NGINX_WORKERS:-1}|g; s|@SSL@|${NGINX_SSL:-}|g; s|@TLS@|${NGINX_TLS:-}|g" "$template" >"$WORK/nginx/nginx.conf"
+  sed "s|@PORT@|$NGINX_PORT|g; s|@PREFIX@|$WORK/nginx|g; s|@ROOT@|$docroot|g; s|@WORKERS@|${NGINX_WORKERS:-1}|g; s|@SSL@|${NGINX_SSL:-}|g; s|@TLS@|${NGINX_TLS:-}|g; s|@WORKER_CONNECTIONS@|${NGINX_WORKER_CONNECTIONS:-10000}|g" "$template" >"$WORK/nginx/nginx.conf"
   taskset -c "$cpu" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log"
   wait_port "$NGINX_PORT"
   NGINX_PIDS="$(cat "$WORK/nginx/nginx.pid") $(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | tr '\n' ' ')"

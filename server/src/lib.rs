@@ -10,6 +10,7 @@
 //! ```
 
 pub mod api;
+mod buffers;
 pub mod cli;
 mod config;
 mod conn;

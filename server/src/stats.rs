@@ -16,6 +16,10 @@ impl Counter {
         self.0.store(self.0.load(Relaxed).wrapping_sub(n), Relaxed);
     }
 
+    pub fn set(&self, n: u64) {
+        self.0.store(n, Relaxed);
+    }
+
     pub fn raise_to(&self, n: u64) {
         if n > self.0.load(Relaxed) {
             self.0.store(n, Relaxed);
@@ -42,6 +46,8 @@ pub struct WorkerCounters {
     pub tls_full_handshakes: Counter,
     pub tls_resumed_handshakes: Counter,
     pub tls_errors: Counter,
+    pub buffers_lent: Counter,
+    pub peak_buffers_lent: Counter,
 }
 
 /// A snapshot of one worker's counters (or their sum over workers).
@@ -65,6 +71,10 @@ pub struct Stats {
     pub tls_resumed_handshakes: u64,
     /// TLS connections that failed: a handshake refused, a bad record, not TLS at all.
     pub tls_errors: u64,
+    /// Read and write buffers lent to connections now (0 when every connection is idle),
+    /// and the most ever lent at once.
+    pub buffers_lent: u64,
+    pub peak_buffers_lent: u64,
 }
 
 impl WorkerCounters {
@@ -82,6 +92,8 @@ impl WorkerCounters {
             tls_full_handshakes: self.tls_full_handshakes.get(),
             tls_resumed_handshakes: self.tls_resumed_handshakes.get(),
             tls_errors: self.tls_errors.get(),
+            buffers_lent: self.buffers_lent.get(),
+            peak_buffers_lent: self.peak_buffers_lent.get(),
         }
     }
 }
@@ -102,6 +114,8 @@ impl Stats {
             tls_full_handshakes: a.tls_full_handshakes + s.tls_full_handshakes,
             tls_resumed_handshakes: a.tls_resumed_handshakes + s.tls_resumed_handshakes,
             tls_errors: a.tls_errors + s.tls_errors,
+            buffers_lent: a.buffers_lent + s.buffers_lent,
+            peak_buffers_lent: a.peak_buffers_lent + s.peak_buffers_lent,
         })
     }
 }
@@ -110,8 +124,16 @@ impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "connections accepted {} open {}, requests {}, bytes in {} out {}, read calls {}, write calls {}",
-            self.accepted, self.open, self.requests, self.bytes_in, self.bytes_out, self.reads, self.writes
+            "connections accepted {} open {}, requests {}, bytes in {} out {}, read calls {}, write calls {}, buffers lent {} (peak {})",
+            self.accepted,
+            self.open,
+            self.requests,
+            self.bytes_in,
+            self.bytes_out,
+            self.reads,
+            self.writes,
+            self.buffers_lent,
+            self.peak_buffers_lent
         )?;
         if self.tls_full_handshakes + self.tls_resumed_handshakes + self.tls_errors > 0 {
             write!(

@@ -3,6 +3,7 @@
 
 use crate::api::Api;
 use crate::api::jobs::{Answer, Reply};
+use crate::buffers::BufferPool;
 use crate::config::Config;
 use crate::conn::{Conn, Ctx, Verdict};
 use crate::files::StaticFiles;
@@ -46,6 +47,7 @@ pub struct Worker {
     stats: Arc<WorkerCounters>,
     date: DateCache,
     scratch: Vec<u8>,
+    pool: BufferPool,
     /// The TLS settings new connections get (replaced on reload), and their buffer.
     tls: Option<Arc<ServerConfig>>,
     tls_buf: Box<[u8]>,
@@ -82,6 +84,7 @@ impl Worker {
             stats,
             date: DateCache::default(),
             scratch: Vec::with_capacity(256),
+            pool: BufferPool::default(),
             tls: cfg.tls.as_ref().map(|t| t.config.clone()),
             tls_buf: vec![0; if cfg.tls.is_some() { TLS_BUFFER } else { 0 }].into_boxed_slice(),
             files: cfg.root.as_deref().map(StaticFiles::new).transpose()?,
@@ -164,13 +167,17 @@ impl Worker {
             date: &self.date,
             scratch: &mut self.scratch,
             tls_buf: &mut self.tls_buf,
+            pool: &mut self.pool,
             stats: &self.stats,
             files: self.files.as_mut(),
             api: self.api.as_ref(),
             now,
             draining: self.drain_deadline.is_some(),
         };
-        match f(conn, &mut ctx) {
+        let verdict = f(conn, &mut ctx);
+        self.stats.buffers_lent.set(self.pool.lent());
+        self.stats.peak_buffers_lent.set(self.pool.peak());
+        match verdict {
             Verdict::Keep => {
                 if conn.armed_at.is_none_or(|at| conn.deadline < at) {
                     self.timers.arm(Entry {
@@ -189,6 +196,8 @@ impl Worker {
         // Dropping the stream closes the fd, which also removes it from epoll.
         let mut conn = self.conns.remove(key);
         conn.close_notify();
+        conn.return_buffers(&mut self.pool);
+        self.stats.buffers_lent.set(self.pool.lent());
         drop(conn);
         self.stats.open.sub(1);
         if self.conns.len() + 1 == self.max_conns {

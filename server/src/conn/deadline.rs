@@ -59,7 +59,7 @@ impl Conn {
                     self.timer = TimerKind::Head;
                 }
             },
-            Phase::AwaitBody { .. } | Phase::Chunked { .. } => {
+            Phase::AwaitBody { .. } | Phase::Chunked(_) => {
                 self.deadline = ctx.now + cfg.header_timeout;
                 self.timer = TimerKind::Body;
             }
@@ -70,6 +70,7 @@ impl Conn {
     pub fn on_deadline(&mut self, ctx: &mut Ctx<'_>) -> Verdict {
         match self.timer {
             TimerKind::Head | TimerKind::Body if self.life == Life::Open => {
+                self.borrow_buffers(ctx.pool);
                 self.fail(ctx, HttpError::Timeout);
                 self.on_ready(ctx, false)
             }

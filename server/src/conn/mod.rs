@@ -7,6 +7,7 @@
 
 mod deadline;
 mod file_send;
+mod lending;
 mod requests;
 mod tls_start;
 
@@ -14,6 +15,7 @@ pub use deadline::TimerKind;
 
 use crate::api::jobs::Answer;
 use crate::api::{self, Api};
+use crate::buffers::BufferPool;
 use crate::config::Config;
 use crate::files::StaticFiles;
 use crate::http::response::{FileBody, Persistence, Responder};
@@ -30,7 +32,6 @@ use transport::{Got, Transport};
 
 /// Response bytes a connection may have waiting before it stops reading and parsing.
 pub const WRITE_LIMIT: usize = 64 * 1024;
-const INITIAL_READ_BUFFER: usize = 4 * 1024;
 /// Buffers grown past these by one big request are given back once it is answered.
 const KEEP_READ_BUFFER: usize = 64 * 1024;
 const KEEP_WRITE_BUFFER: usize = 256 * 1024;
@@ -42,6 +43,8 @@ pub struct Ctx<'a> {
     pub scratch: &'a mut Vec<u8>,
     /// The worker's buffer for TLS ciphertext and for file bodies sent through TLS.
     pub tls_buf: &'a mut [u8],
+    /// Where this connection's read and write buffers come from, per event.
+    pub pool: &'a mut BufferPool,
     pub stats: &'a WorkerCounters,
     pub files: Option<&'a mut StaticFiles>,
     pub api: Option<&'a Api>,
@@ -65,12 +68,17 @@ enum Phase {
     AwaitBody {
         total: usize,
     },
-    /// Head of `head_len` bytes parsed; decoding a chunked body in place.
-    Chunked {
-        head_len: usize,
-        decoder: ChunkedDecoder,
-        cur: Cursor,
-    },
+    /// Decoding a chunked body in place (boxed: rare, and it would triple every idle
+    /// connection's size).
+    Chunked(Box<ChunkedBody>),
+}
+
+/// A chunked body under way after a head of `head_len` bytes.
+#[derive(Debug)]
+struct ChunkedBody {
+    head_len: usize,
+    decoder: ChunkedDecoder,
+    cur: Cursor,
 }
 
 /// Where a connection is in its life.
@@ -96,13 +104,16 @@ pub struct Conn {
     tls_expected: Option<Arc<ServerConfig>>,
     /// The TLS handshake has finished and been counted (or there is none).
     handshake_counted: bool,
-    /// Read buffer; bytes `rstart..rend` are received but not yet consumed.
+    /// Read buffer; bytes `rstart..rend` are received but not yet consumed. Lent by the
+    /// worker's pool during an event; between events empty, or only a partial request.
     rbuf: Vec<u8>,
     rstart: usize,
     rend: usize,
-    /// Write buffer; bytes `wpos..` are not yet written.
+    /// Write buffer; bytes `wpos..` are not yet written. Lent while there is output.
     wbuf: Vec<u8>,
     wpos: usize,
+    rbuf_lent: bool,
+    wbuf_lent: bool,
     /// A file body that follows the bytes in `wbuf`; nothing more is parsed until it is sent.
     file_out: Option<FileBody>,
     /// A request is with the database; its response (with this persistence) comes first.
@@ -149,11 +160,13 @@ impl Conn {
             // Nothing to count on a plain connection: one flag test per read.
             handshake_counted: tls.is_none(),
             tls_expected: tls,
-            rbuf: vec![0; INITIAL_READ_BUFFER],
+            rbuf: Vec::new(),
             rstart: 0,
             rend: 0,
             wbuf: Vec::new(),
             wpos: 0,
+            rbuf_lent: false,
+            wbuf_lent: false,
             file_out: None,
             awaiting: None,
             phase: Phase::Head,
@@ -178,6 +191,7 @@ impl Conn {
     /// Goes on after a state change without a new event: answer, write, and read only if the
     /// socket may still hold data.
     fn resume(&mut self, ctx: &mut Ctx<'_>) -> Verdict {
+        self.borrow_buffers(ctx.pool);
         let progressed = self.drive(ctx);
         let verdict = match progressed {
             Ok(v) => v,
@@ -186,6 +200,7 @@ impl Conn {
         ctx.stats.peak_conn_read_buffer.raise_to(self.rbuf.len() as u64);
         if verdict == Verdict::Keep {
             self.update_deadline(ctx);
+            self.return_idle_buffers(ctx.pool);
         }
         verdict
     }
@@ -208,6 +223,7 @@ impl Conn {
         let Some(persistence) = self.awaiting.take() else {
             return Verdict::Keep;
         };
+        self.borrow_buffers(ctx.pool);
         let out = (&mut self.wbuf, &mut self.file_out);
         api::respond(
             answer,
@@ -287,7 +303,8 @@ impl Conn {
             self.rstart = 0;
             self.rend = 0;
             if self.rbuf.len() > KEEP_READ_BUFFER && matches!(self.phase, Phase::Head) {
-                self.rbuf = vec![0; INITIAL_READ_BUFFER];
+                self.rbuf.truncate(crate::buffers::READ_SIZE);
+                self.rbuf.shrink_to_fit();
             }
         } else if self.rend == self.rbuf.len() {
             if self.rstart > 0 {

@@ -1,7 +1,7 @@
 //! Turning buffered bytes into answered requests: every complete request is answered in
 //! order (pipelining), each response appended to the connection's write buffer.
 
-use super::{Conn, Ctx, Life, Phase, WRITE_LIMIT};
+use super::{ChunkedBody, Conn, Ctx, Life, Phase, WRITE_LIMIT};
 use crate::api::Routed;
 use crate::http::response::{FileBody, Persistence, Responder, write_continue};
 use crate::log::{self, LogKind};
@@ -61,7 +61,7 @@ impl Conn {
             let step = match self.phase {
                 Phase::Head => self.head_step(ctx),
                 Phase::AwaitBody { total } => self.body_step(ctx, total),
-                Phase::Chunked { .. } => self.chunked_step(ctx),
+                Phase::Chunked(_) => self.chunked_step(ctx),
             };
             match step {
                 Step::Answered { used, close } => {
@@ -78,11 +78,11 @@ impl Conn {
                         out: head_len,
                         input: head_len,
                     };
-                    self.phase = Phase::Chunked {
+                    self.phase = Phase::Chunked(Box::new(ChunkedBody {
                         head_len,
                         decoder: ChunkedDecoder::default(),
                         cur,
-                    };
+                    }));
                 }
                 Step::Fail(e) => {
                     self.fail(ctx, e);
@@ -147,14 +147,14 @@ impl Conn {
 
     /// A chunked body, decoded in place; answer once the last chunk and trailers are in.
     fn chunked_step(&mut self, ctx: &mut Ctx<'_>) -> Step {
-        let Phase::Chunked {
+        let Phase::Chunked(body) = &mut self.phase else {
+            unreachable!("chunked_step outside a chunked body");
+        };
+        let ChunkedBody {
             head_len,
             decoder,
             cur,
-        } = &mut self.phase
-        else {
-            unreachable!("chunked_step outside a chunked body");
-        };
+        } = &mut **body;
         let buf = &mut self.rbuf[self.rstart..self.rend];
         match decoder.decode_in_place(buf, cur, ctx.cfg.max_body_bytes as u64) {
             Err(e) => Step::Fail(e.into()),

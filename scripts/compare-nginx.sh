@@ -13,8 +13,10 @@
 # handshakes (a new connection per request: target CPU per request = per connection), and a
 # 1 MiB file at c=16 (rps ratio = MB/s ratio).
 #
+# --churn: only connection churn (loadgen --no-keepalive -c50, a new connection per request).
+#
 # Usage: scripts/compare-nginx.sh [--rounds 3] [--duration 5s] [--connections 64]
-#                                 [--workers 1] [--tls] [--quick] [--out DIR]
+#                                 [--workers 1] [--tls | --churn] [--quick] [--out DIR]
 # Writes DIR (default target/bench-runs/compare-nginx-<UTC timestamp>/, git-ignored): one loadgen JSON and
 # .hlog per run, summary.json and summary.md (the table also goes to stdout), an SVG per
 # scenario with both latency curves, and throughput-ratio.svg (ours/nginx with spread).
@@ -24,7 +26,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 
-ROUNDS=3 DURATION=5s CONNS=64 WORKERS=1 OUT="" TLS=0
+ROUNDS=3 DURATION=5s CONNS=64 WORKERS=1 OUT="" TLS=0 CHURN=0
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=${2:?}; shift 2 ;;
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=${2:?}; shift 2 ;;
     --quick) ROUNDS=2 DURATION=2s; shift ;;
     --tls) TLS=1; shift ;;
+    --churn) CHURN=1; shift ;;
     *) echo "compare-nginx.sh: unknown option '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -43,12 +46,12 @@ if ! command -v nginx >/dev/null; then
 fi
 
 compare_setup "$WORKERS"
-MODE=$([ "$TLS" = 1 ] && echo "-tls" || true)
+MODE=$([ "$TLS" = 1 ] && echo "-tls" || true)$([ "$CHURN" = 1 ] && echo "-churn" || true)
 OUT=${OUT:-$ROOT/target/bench-runs/compare-nginx$MODE-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 compare_rounds
 python3 "$ROOT/scripts/lib/compare_summary.py" "$OUT" \
   "target CPUs $TARGET_CPUS (server --workers $WORKERS / nginx $WORKERS workers), loadgen -t1 -d$DURATION on CPU $GEN_CPU, $ROUNDS rounds interleaved ours/nginx" \
-  "scripts/compare-nginx.sh --rounds $ROUNDS --duration $DURATION --connections $CONNS --workers $WORKERS$([ "$TLS" = 1 ] && echo " --tls" || true)"
+  "scripts/compare-nginx.sh --rounds $ROUNDS --duration $DURATION --connections $CONNS --workers $WORKERS$([ "$TLS" = 1 ] && echo " --tls" || true)$([ "$CHURN" = 1 ] && echo " --churn" || true)"
 compare_charts "$OUT"
 echo "charts: $OUT/<scenario>.svg (latency curves), $OUT/throughput-ratio.svg" >&2

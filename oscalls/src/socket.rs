@@ -61,3 +61,23 @@ pub fn set_linger_zero(socket: &impl AsRawFd) {
         );
     }
 }
+
+/// TCP_DEFER_ACCEPT: the listener reports a connection only once its first data has
+/// arrived (or after `seconds`), so the accepting server can read the request at once.
+pub fn set_defer_accept(listener: &impl AsRawFd, seconds: i32) -> io::Result<()> {
+    // SAFETY: valid socket fd and a correctly sized int.
+    let rc = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            (&seconds as *const i32).cast(),
+            size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

@@ -147,6 +147,12 @@ TLS_SCENARIOS=(
   "tls-static-1MiB|/1m.bin|16|"
 )
 
+# With --churn (compare-nginx.sh): a new connection per request, plain and (pass --tls too)
+# nothing else: target CPU per request is CPU per connection.
+CHURN_SCENARIOS=(
+  "churn|/plaintext|50|--no-keepalive"
+)
+
 # make_tls_files DIR: an ECDSA P-256 CA and a certificate for localhost signed by it
 # (DIR/ca.pem, DIR/cert.pem, DIR/key.pem), the same for every target.
 make_tls_files() {
@@ -219,6 +225,7 @@ compare_setup() {
 compare_rounds() {
   local round scenario name path conns extra list=("${SCENARIOS[@]}")
   [ "${TLS:-0}" = 1 ] && list=("${TLS_SCENARIOS[@]}")
+  [ "${CHURN:-0}" = 1 ] && list=("${CHURN_SCENARIOS[@]}")
   for round in $(seq 1 "$ROUNDS"); do
     for scenario in "${list[@]}"; do
       IFS='|' read -r name path conns extra <<<"$scenario"

@@ -78,6 +78,8 @@ fn probe(addr: SocketAddr) -> io::Result<()> {
     }
 }
 
+const DEFER_ACCEPT_S: i32 = 1;
+
 fn bind_one(addr: SocketAddr) -> io::Result<mio::net::TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
@@ -90,6 +92,10 @@ fn bind_one(addr: SocketAddr) -> io::Result<mio::net::TcpListener> {
         .bind(&addr.into())
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     socket.listen(BACKLOG)?;
+    // Accept once the request is in: the worker answers it on the spot (no wait for an
+    // event, no read that would block). A client that sends nothing is still accepted
+    // after this many seconds and then meets --header-timeout as before.
+    oscalls::socket::set_defer_accept(&socket, DEFER_ACCEPT_S)?;
     Ok(mio::net::TcpListener::from_std(socket.into()))
 }
 

@@ -230,31 +230,26 @@ impl Worker {
             let Some(listener) = &self.listener else { return };
             match listener.accept() {
                 // TCP_NODELAY comes from the listener: Linux copies it to accepted sockets.
-                Ok((mut stream, _)) => {
+                Ok((stream, _)) => {
                     let entry = self.conns.vacant_entry();
                     let key = entry.key();
-                    let token = Token(key + FIRST_CONN);
-                    if let Err(e) = self.poll.registry().register(
-                        &mut stream,
-                        token,
-                        Interest::READABLE | Interest::WRITABLE,
-                    ) {
-                        log::warn(LogKind::Accept, || format!("register: {e}"));
-                        continue;
-                    }
                     self.next_conn_id += 1;
-                    entry.insert(Conn::new(
-                        self.next_conn_id,
-                        key,
-                        stream,
-                        self.tls.clone(),
-                        now,
-                        &self.cfg,
-                    ));
+                    let tls = self.tls.clone();
+                    entry.insert(Conn::new(self.next_conn_id, key, stream, tls, now, &self.cfg));
                     self.stats.accepted.add(1);
                     self.stats.open.add(1);
-                    // Arm the header timer; data may already be waiting and will arrive as an event.
-                    self.with_conn(key, now, |_, _| Verdict::Keep);
+                    // The request is usually here already (the listener defers accepts until
+                    // data arrives): answer it before epoll knows the socket, so a connection
+                    // that closes after one response is never registered at all.
+                    self.with_conn(key, now, |conn, ctx| conn.on_ready(ctx, false));
+                    let Some(conn) = self.conns.get_mut(key) else {
+                        continue;
+                    };
+                    let token = Token(key + FIRST_CONN);
+                    if let Err(e) = conn.register(self.poll.registry(), token) {
+                        log::warn(LogKind::Accept, || format!("register: {e}"));
+                        self.close(key, now);
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e)

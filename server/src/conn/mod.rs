@@ -205,6 +205,13 @@ impl Conn {
         verdict
     }
 
+    /// Asks epoll for this connection's events (edge-triggered, both directions). Readiness
+    /// at registration is reported at once, so nothing that arrived before is missed.
+    pub fn register(&mut self, registry: &mio::Registry, token: mio::Token) -> io::Result<()> {
+        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        registry.register(&mut self.io.socket, token, interest)
+    }
+
     /// True when no request is partly received and no response is waiting.
     pub fn is_idle(&self) -> bool {
         matches!(self.phase, Phase::Head) && self.rstart == self.rend && !self.output_pending()

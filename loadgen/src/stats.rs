@@ -14,6 +14,8 @@ const STATUS_CODES: usize = 500;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Errors {
     pub connect: u64,
+    /// Why the failed connection attempts failed (they add up to `connect`).
+    pub connect_reasons: ConnectReasons,
     pub read: u64,
     pub write: u64,
     pub timeout: u64,
@@ -24,9 +26,84 @@ pub struct Errors {
     pub tls_handshake: u64,
 }
 
+/// Failed connection attempts by reason: a storm that overflows the target's backlog shows
+/// as timeouts, a target that is gone as refusals, the client out of ports as `no_local_port`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ConnectReasons {
+    pub refused: u64,
+    /// No answer within `--connect-timeout` (or the kernel's own timeout).
+    pub timed_out: u64,
+    pub unreachable: u64,
+    pub reset: u64,
+    /// The client ran out of ephemeral ports (EADDRNOTAVAIL).
+    pub no_local_port: u64,
+    pub other: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectReason {
+    Refused,
+    TimedOut,
+    Unreachable,
+    Reset,
+    NoLocalPort,
+    Other,
+}
+
+impl ConnectReason {
+    pub fn of(e: &std::io::Error) -> ConnectReason {
+        use std::io::ErrorKind as K;
+        match e.kind() {
+            K::ConnectionRefused => ConnectReason::Refused,
+            K::TimedOut => ConnectReason::TimedOut,
+            K::HostUnreachable | K::NetworkUnreachable => ConnectReason::Unreachable,
+            K::ConnectionReset => ConnectReason::Reset,
+            K::AddrNotAvailable => ConnectReason::NoLocalPort,
+            _ => ConnectReason::Other,
+        }
+    }
+}
+
+impl ConnectReasons {
+    fn add(&mut self, reason: ConnectReason, n: u64) {
+        *match reason {
+            ConnectReason::Refused => &mut self.refused,
+            ConnectReason::TimedOut => &mut self.timed_out,
+            ConnectReason::Unreachable => &mut self.unreachable,
+            ConnectReason::Reset => &mut self.reset,
+            ConnectReason::NoLocalPort => &mut self.no_local_port,
+            ConnectReason::Other => &mut self.other,
+        } += n;
+    }
+
+    fn merge(&mut self, o: &ConnectReasons) {
+        self.refused += o.refused;
+        self.timed_out += o.timed_out;
+        self.unreachable += o.unreachable;
+        self.reset += o.reset;
+        self.no_local_port += o.no_local_port;
+        self.other += o.other;
+    }
+
+    /// `(name, count)` of the reasons seen, for the text report.
+    pub fn seen(&self) -> Vec<(&'static str, u64)> {
+        [
+            ("refused", self.refused),
+            ("timed out", self.timed_out),
+            ("unreachable", self.unreachable),
+            ("reset", self.reset),
+            ("no local port", self.no_local_port),
+            ("other", self.other),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
-    Connect,
+    Connect(ConnectReason),
     Read,
     Write,
     Timeout,
@@ -38,7 +115,10 @@ pub enum FailureKind {
 impl Errors {
     pub fn add(&mut self, kind: FailureKind, n: u64) {
         let slot = match kind {
-            FailureKind::Connect => &mut self.connect,
+            FailureKind::Connect(reason) => {
+                self.connect_reasons.add(reason, n);
+                &mut self.connect
+            }
             FailureKind::Read => &mut self.read,
             FailureKind::Write => &mut self.write,
             FailureKind::Timeout => &mut self.timeout,
@@ -60,6 +140,7 @@ impl Errors {
 
     fn merge(&mut self, other: &Errors) {
         self.connect += other.connect;
+        self.connect_reasons.merge(&other.connect_reasons);
         self.read += other.read;
         self.write += other.write;
         self.timeout += other.timeout;

@@ -104,6 +104,12 @@ fn server_going_away_counts_errors_and_the_run_still_ends() {
     );
     assert_eq!(report.requests, 50);
     assert!(report.errors.by_kind.connect > 0, "{:?}", report.errors);
+    // Every failed attempt has its reason: nothing listens any more.
+    let reasons = report.errors.by_kind.connect_reasons;
+    assert_eq!(reasons.refused, report.errors.by_kind.connect, "{reasons:?}");
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["errors"]["connect_reasons"]["refused"], reasons.refused);
+    assert_eq!(json["errors"]["connect_reasons"]["timed_out"], 0);
     // The one request that found the connection closing is counted once, as a read error.
     assert_eq!(report.errors.by_kind.read, 1, "{:?}", report.errors);
 }

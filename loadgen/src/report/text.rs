@@ -111,9 +111,19 @@ pub fn render(report: &Report, spectrum: bool) -> String {
         ),
         false => String::new(),
     };
+    let reasons: Vec<String> = e
+        .connect_reasons
+        .seen()
+        .iter()
+        .map(|(r, n)| format!("{r} {n}"))
+        .collect();
+    let reasons = match reasons.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", reasons.join(", ")),
+    };
     let _ = writeln!(
         out,
-        "  Errors: connect {}, read {}, write {}, timeout {}, parse {}{tls}",
+        "  Errors: connect {}{reasons}, read {}, write {}, timeout {}, parse {}{tls}",
         e.connect, e.read, e.write, e.timeout, e.parse
     );
     let codes: Vec<String> = report.status.iter().map(|(c, n)| format!("{c}: {n}")).collect();

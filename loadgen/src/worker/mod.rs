@@ -13,7 +13,7 @@ use mio::{Events, Poll, Token};
 use crate::clock::now_ns;
 use crate::conn::{Conn, ReadEnd, State};
 use crate::schedule::Schedule;
-use crate::stats::{FailureKind, Stats};
+use crate::stats::{ConnectReason, FailureKind, Stats};
 use crate::timer::SendTimer;
 use crate::tls::TlsClient;
 use oscalls::cpu::CpuTime;
@@ -264,7 +264,7 @@ impl Worker {
             State::Connecting => match self.conns[i].finish_connect() {
                 Ok(true) => self.on_connected(i, now),
                 Ok(false) => {}
-                Err(_) => self.attempt_failed(i, FailureKind::Connect, now),
+                Err(e) => self.attempt_failed(i, FailureKind::Connect(ConnectReason::of(&e)), now),
             },
             State::Handshaking => self.handshake(i, now),
             State::Open => {

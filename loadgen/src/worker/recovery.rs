@@ -5,7 +5,7 @@ use mio::Token;
 
 use super::Worker;
 use crate::conn::{InFlight, State};
-use crate::stats::FailureKind;
+use crate::stats::{ConnectReason, FailureKind};
 
 impl Worker {
     /// Timeouts, connect timeouts and reconnects, checked every few milliseconds.
@@ -15,7 +15,7 @@ impl Worker {
             match conn.state {
                 State::Idle if self.wants_connections() && conn.since <= now => self.start_connect(i, now),
                 State::Connecting if now.saturating_sub(conn.since) >= self.shared.connect_timeout_ns => {
-                    self.attempt_failed(i, FailureKind::Connect, now)
+                    self.attempt_failed(i, FailureKind::Connect(ConnectReason::TimedOut), now)
                 }
                 State::Handshaking if now.saturating_sub(conn.since) >= self.shared.connect_timeout_ns => {
                     self.attempt_failed(i, FailureKind::TlsHandshake, now)
@@ -39,7 +39,7 @@ impl Worker {
                 self.unused += 1;
                 self.room += self.shared.requests_per_conn.unwrap_or(0);
             }
-            Err(_) => self.attempt_failed(i, FailureKind::Connect, now),
+            Err(e) => self.attempt_failed(i, FailureKind::Connect(ConnectReason::of(&e)), now),
         }
     }
 

@@ -94,6 +94,10 @@ impl Assertion {
             (Kind::Number, unit) => {
                 return Err(bad(format!("'{name}' is not a time: drop the unit '{unit}'")));
             }
+            (Kind::Percent, "%") => number,
+            (Kind::Percent, _) => {
+                return Err(bad(format!("'{name}' is a share: give it in percent, e.g. 0.1%")));
+            }
         };
         Ok(Assertion {
             name: name.to_string(),
@@ -163,14 +167,18 @@ mod tests {
         assert_eq!(Assertion::parse("rps > 1000").unwrap().op, Op::Gt);
         assert_eq!(Assertion::parse("mean != 3s").unwrap().value, 3_000_000.0);
         assert_eq!(Assertion::parse("min>=500ns").unwrap().value, 0.5);
+        let a = Assertion::parse("error_rate < 0.1%").unwrap();
+        assert_eq!((a.metric, a.op, a.value), (Metric::ErrorRate, Op::Lt, 0.1));
     }
 
     #[test]
     fn rejects_what_it_cannot_check() {
         for bad in [
-            "p99 < 2",       // time without unit
-            "errors < 2ms",  // count with a unit
-            "p99 < 2 days",  // unknown unit
+            "p99 < 2",        // time without unit
+            "errors < 2ms",   // count with a unit
+            "p99 < 2 days",   // unknown unit
+            "error_rate < 1", // a share without %
+            "error_rate < 1ms",
             "latency < 2ms", // unknown metric
             "p99 =< 2ms",    // unknown operator
             "p99 = 2ms",     // unknown operator

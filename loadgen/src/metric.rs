@@ -31,6 +31,8 @@ pub enum Metric {
     Timeouts,
     /// Responses with a status outside 200-299.
     Non2xx,
+    /// Failed requests as a share of requests that ended (answered or failed), in percent.
+    ErrorRate,
     Incomplete,
     TargetCpuUsPerReq,
     GeneratorCpuUsPerReq,
@@ -43,12 +45,14 @@ pub enum Kind {
     Time,
     /// A plain number (count, rate, CPU-us per request).
     Number,
+    /// A share in percent; written with `%`.
+    Percent,
 }
 
 /// Names listed in error messages.
 pub const NAMES: &str = "p50 p75 p90 p99 p99.9 p99.99 (any pN), max mean min stdev, \
-    service_p50 ... service_stdev, rps, requests, errors, timeouts, non2xx, incomplete, \
-    target_cpu_us_per_req, generator_cpu_us_per_req";
+    service_p50 ... service_stdev, rps, requests, errors, timeouts, non2xx, error_rate (%), \
+    incomplete, target_cpu_us_per_req, generator_cpu_us_per_req";
 
 impl Metric {
     pub fn parse(name: &str) -> Option<Metric> {
@@ -64,6 +68,7 @@ impl Metric {
             "errors" => Metric::Errors,
             "timeouts" => Metric::Timeouts,
             "non2xx" => Metric::Non2xx,
+            "error_rate" => Metric::ErrorRate,
             "incomplete" => Metric::Incomplete,
             "target_cpu_us_per_req" => Metric::TargetCpuUsPerReq,
             "generator_cpu_us_per_req" => Metric::GeneratorCpuUsPerReq,
@@ -74,6 +79,7 @@ impl Metric {
     pub fn kind(self) -> Kind {
         match self {
             Metric::Latency(_) | Metric::Service(_) => Kind::Time,
+            Metric::ErrorRate => Kind::Percent,
             _ => Kind::Number,
         }
     }
@@ -101,6 +107,10 @@ impl Metric {
             Metric::Errors => Some(report.errors.by_kind.requests() as f64),
             Metric::Timeouts => Some(report.errors.by_kind.timeout as f64),
             Metric::Non2xx => Some(non_2xx(report.requests, report.status_class.get("2xx").copied())),
+            Metric::ErrorRate => Some(error_rate(
+                report.requests as f64,
+                report.errors.by_kind.requests() as f64,
+            )),
             Metric::Incomplete => Some(report.incomplete as f64),
             Metric::TargetCpuUsPerReq => report.target.as_ref().map(|t| t.cpu_us_per_request),
             Metric::GeneratorCpuUsPerReq => Some(report.generator.cpu_us_per_request),
@@ -141,6 +151,7 @@ impl Metric {
                     .map(|c| c.get("2xx").and_then(Value::as_u64));
                 Some(non_2xx(number(&["requests"])? as u64, two?))
             }
+            Metric::ErrorRate => Some(error_rate(number(&["requests"])?, Metric::Errors.of_json(json)?)),
             Metric::Incomplete => number(&["incomplete"]),
             Metric::TargetCpuUsPerReq => number(&["target", "cpu_us_per_request"]),
             Metric::GeneratorCpuUsPerReq => number(&["generator", "cpu_us_per_request"]),
@@ -153,8 +164,17 @@ impl Metric {
             _ if self.kind() == Kind::Time => time_us(value),
             Metric::Rps => format!("{value:.2}"),
             Metric::TargetCpuUsPerReq | Metric::GeneratorCpuUsPerReq => format!("{value:.2}us"),
+            Metric::ErrorRate => format!("{value:.3}%"),
             _ => format!("{value:.0}"),
         }
+    }
+}
+
+/// Failed requests per request that ended, in percent (0 when nothing ended).
+fn error_rate(responses: f64, failed: f64) -> f64 {
+    match responses + failed {
+        0.0 => 0.0,
+        ended => failed / ended * 100.0,
     }
 }
 
@@ -230,6 +250,7 @@ mod tests {
         assert_eq!(of("errors"), Some(3.0));
         assert_eq!(of("timeouts"), Some(2.0));
         assert_eq!(of("non2xx"), Some(10.0));
+        assert_eq!(of("error_rate"), Some(3.0 / 103.0 * 100.0));
         assert_eq!(of("p99.9"), Some(1500.0));
         assert_eq!(of("p95"), None);
         assert_eq!(of("service_p50"), None);

@@ -150,6 +150,14 @@ impl Errors {
     }
 }
 
+/// How late one open-loop request was written: `total_ns` after its intended time, of
+/// which `generator_ns` after a connection was free to carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendLag {
+    pub total_ns: u64,
+    pub generator_ns: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Stats {
     /// Response time: from the intended send time (closed loop: the write) to the end of
@@ -159,6 +167,10 @@ pub struct Stats {
     pub service: Histogram<u64>,
     /// Open loop: how late each request was written compared with its intended time.
     pub send_lag: Histogram<u64>,
+    /// Open loop: the part of each send lag after a connection was free to take the
+    /// request, i.e. the generator's own lateness (busy threads). The rest of the lag was
+    /// a wait for a connection: every one had a request in flight, the target was slow.
+    pub generator_lag: Histogram<u64>,
     /// From `connect` to established (with TLS: to the end of the handshake), per
     /// connection opened in the recorded phase.
     pub connect: Histogram<u64>,
@@ -215,6 +227,7 @@ impl Stats {
             response: histogram(),
             service: histogram(),
             send_lag: histogram(),
+            generator_lag: histogram(),
             connect: histogram(),
             tls_resumed: 0,
             responses: 0,
@@ -262,11 +275,13 @@ impl Stats {
         }
     }
 
-    /// `lag_ns`: how late against the open-loop schedule (`None` in closed loop).
-    pub fn record_send(&mut self, lag_ns: Option<u64>) {
+    /// `lag`: how late against the open-loop schedule, in all and the generator's part of
+    /// it (`None` in closed loop).
+    pub fn record_send(&mut self, lag: Option<SendLag>) {
         self.sent += 1;
-        if let Some(lag_ns) = lag_ns {
-            self.send_lag.saturating_record(lag_ns);
+        if let Some(lag) = lag {
+            self.send_lag.saturating_record(lag.total_ns);
+            self.generator_lag.saturating_record(lag.generator_ns);
         }
     }
 
@@ -296,6 +311,7 @@ impl Stats {
         let _ = self.response.add(&other.response);
         let _ = self.service.add(&other.service);
         let _ = self.send_lag.add(&other.send_lag);
+        let _ = self.generator_lag.add(&other.generator_lag);
         let _ = self.connect.add(&other.connect);
         self.tls_resumed += other.tls_resumed;
         self.responses += other.responses;

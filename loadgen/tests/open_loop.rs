@@ -61,3 +61,40 @@ fn open_loop_respects_the_request_count() {
     let report = loadgen::run(&config).unwrap();
     assert_eq!((report.sent, report.requests, server.requests()), (300, 300, 300));
 }
+
+#[test]
+fn a_target_too_slow_for_the_rate_is_blamed_not_the_generator() {
+    // 2 connections, 10 ms per answer: at most 200/s get through, 400/s are offered, so
+    // requests wait for a connection. That lag is the target's, and it is in the latency.
+    let server = serve(|_, r| {
+        std::thread::sleep(Duration::from_millis(10));
+        r.send(&response(200));
+        After::KeepOpen
+    });
+    let mut config = server.config();
+    config.connections = 2;
+    config.rate = Some(400.0);
+    let report = loadgen::run(&config).unwrap();
+    let (lag, generator) = (report.send_lag_us.unwrap(), report.generator_lag_us.unwrap());
+    assert!(lag.p50 > 100_000.0, "send lag p50 {} us", lag.p50);
+    assert!(generator.p50 < 1_000.0, "generator lag p50 {} us", generator.p50);
+    assert!(
+        report.latency_us.p50 >= lag.p50,
+        "the wait is in the response time"
+    );
+    assert!(
+        matches!(
+            report.late_sends(),
+            Some(loadgen::report::LateSends::NoFreeConnection(_))
+        ),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert!(
+        report.warnings[0].contains("waited a median"),
+        "{:?}",
+        report.warnings
+    );
+    assert!(!report.warnings[0].contains("describe the load generator"));
+}

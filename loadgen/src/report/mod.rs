@@ -179,6 +179,10 @@ pub struct Report {
     pub service_time_us: Option<Percentiles>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_lag_us: Option<Percentiles>,
+    /// Open loop: the part of the send lag after a connection was free (loadgen's threads
+    /// were late); the rest was a wait for a connection (the target was slow).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generator_lag_us: Option<Percentiles>,
     /// Open loop: requests due before the end but never sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backlog: Option<u64>,
@@ -311,6 +315,7 @@ impl Report {
             rate_achieved: open.then(|| stats.sent as f64 / duration),
             service_time_us: open.then(|| Percentiles::of(&stats.service)),
             send_lag_us: send_lag,
+            generator_lag_us: open.then(|| Percentiles::of(&stats.generator_lag)),
             backlog: open.then_some(totals.backlog),
             connections_opened: stats.connect.len(),
             connect_us: Percentiles::of(&stats.connect),
@@ -349,16 +354,51 @@ impl Report {
                  (add threads or cores)"
             ));
         }
-        if let Some(lag) = &self.send_lag_us
-            && lag.p50 > LAG_LIMIT_US
-        {
-            warnings.push(format!(
-                "median open-loop send lag is {:.2}ms (> 1ms): requests left late, so these \
-                 figures describe the load generator, not the target (add connections or \
-                 threads)",
-                lag.p50 / 1_000.0
-            ));
+        if let Some(lag) = self.late_sends() {
+            warnings.push(lag.warning(self.connections));
         }
         warnings
+    }
+
+    /// Open loop: why requests left late, when the median was more than 1 ms late.
+    pub fn late_sends(&self) -> Option<LateSends> {
+        let (total, generator) = (self.send_lag_us?, self.generator_lag_us?);
+        if generator.p50 > LAG_LIMIT_US {
+            Some(LateSends::Generator(generator.p50))
+        } else if total.p50 > LAG_LIMIT_US {
+            Some(LateSends::NoFreeConnection(total.p50))
+        } else {
+            None
+        }
+    }
+}
+
+/// Two kinds of open-loop send lag, with their median in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LateSends {
+    /// A connection was free but loadgen's threads were busy: the generator is the limit.
+    Generator(f64),
+    /// Every connection already had a request in flight: the target is too slow for the
+    /// offered rate, and the wait is rightly part of the response times.
+    NoFreeConnection(f64),
+}
+
+impl LateSends {
+    pub fn warning(self, connections: usize) -> String {
+        match self {
+            LateSends::Generator(p50) => format!(
+                "median open-loop send lag is {:.2}ms (> 1ms) while connections were free: \
+                 loadgen's threads could not keep the schedule, so these figures describe the \
+                 load generator, not the target (add threads or cores)",
+                p50 / 1_000.0
+            ),
+            LateSends::NoFreeConnection(p50) => format!(
+                "requests waited a median {:.2}ms for a free connection: all {connections} had \
+                 a request in flight, so the target is slower than the offered rate on {connections} \
+                 connections; the wait counts in the response times, as a real client's would \
+                 (add connections with -c to offer more concurrency)",
+                p50 / 1_000.0
+            ),
+        }
     }
 }

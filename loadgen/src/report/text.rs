@@ -174,13 +174,15 @@ pub fn render(report: &Report, spectrum: bool) -> String {
             out,
             "  Target rate: {target:.2} req/s, achieved send rate: {achieved:.2} req/s"
         );
-        if let Some(lag) = &report.send_lag_us {
+        if let (Some(lag), Some(generator)) = (&report.send_lag_us, &report.generator_lag_us) {
             let _ = writeln!(
                 out,
-                "  Send lag vs schedule: p50 {}, p99 {}, max {}",
+                "  Send lag vs schedule: p50 {}, p99 {}, max {} (of it loadgen's own: p50 {}, p99 {})",
                 time_us(lag.p50),
                 time_us(lag.p99),
-                time_us(lag.max)
+                time_us(lag.max),
+                time_us(generator.p50),
+                time_us(generator.p99)
             );
         }
         if let Some(backlog) = report.backlog.filter(|b| *b > 0) {

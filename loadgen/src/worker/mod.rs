@@ -109,8 +109,9 @@ pub struct Worker {
     stats: Stats,
     schedule: Option<Schedule>,
     timer: Option<SendTimer>,
-    /// Open loop: connections with a free pipeline slot, served round robin.
-    free: VecDeque<usize>,
+    /// Open loop: connections with a free pipeline slot, served round robin, each with
+    /// when it came free.
+    free: VecDeque<(usize, u64)>,
     /// Recorded requests still allowed (`--requests`).
     budget: Option<u64>,
     inflight: u64,
@@ -313,7 +314,7 @@ impl Worker {
                 .record_connect(now.saturating_sub(conn.since), conn.resumed());
         }
         if self.schedule.is_some() {
-            self.list_free(i);
+            self.list_free(i, now);
             self.dispatch(self.shared.stop_at.unwrap_or(u64::MAX));
         } else {
             self.fill(i);
@@ -348,7 +349,7 @@ impl Worker {
         let spent = !conn.has_room(self.shared.requests_per_conn) && conn.inflight.is_empty();
         match end {
             ReadEnd::Open if spent => self.reconnect(i, now),
-            ReadEnd::Open if self.schedule.is_some() => self.list_free(i),
+            ReadEnd::Open if self.schedule.is_some() => self.list_free(i, now),
             ReadEnd::Open => self.fill(i),
             ReadEnd::Closed => self.reconnect(i, now),
             ReadEnd::Failed(kind) => self.fail(i, kind, now),

@@ -5,6 +5,7 @@ use super::Worker;
 use crate::clock::now_ns;
 use crate::conn::{InFlight, State};
 use crate::schedule::Schedule;
+use crate::stats::SendLag;
 
 impl Worker {
     /// Closed loop: top the connection up to `--pipeline` requests, written in one go.
@@ -35,7 +36,7 @@ impl Worker {
         if !self.sending || self.schedule.is_none() {
             return;
         }
-        while let Some(&i) = self.free.front() {
+        while let Some(&(i, free_since)) = self.free.front() {
             let now = now_ns();
             let conn = &self.conns[i];
             if conn.state != State::Open
@@ -57,11 +58,20 @@ impl Worker {
                 return;
             };
             self.queue_next(i, intended, now, recorded);
+            if recorded {
+                // Until the connection came free the request waited for the target; after
+                // that, for this thread.
+                let generator_ns = now.saturating_sub(intended.max(free_since));
+                self.stats.record_send(Some(SendLag {
+                    total_ns: now.saturating_sub(intended),
+                    generator_ns,
+                }));
+            }
             // Rotate so consecutive requests spread over connections.
             self.free.pop_front();
             self.conns[i].listed_free = false;
             self.flush(i, now);
-            self.list_free(i);
+            self.list_free(i, now);
         }
     }
 
@@ -74,7 +84,8 @@ impl Worker {
         }
     }
 
-    pub(super) fn list_free(&mut self, i: usize) {
+    /// Connection `i` can take another request from `now` on.
+    pub(super) fn list_free(&mut self, i: usize, now: u64) {
         let conn = &mut self.conns[i];
         if !conn.listed_free
             && conn.state == State::Open
@@ -82,7 +93,7 @@ impl Worker {
             && conn.has_room(self.shared.requests_per_conn)
         {
             conn.listed_free = true;
-            self.free.push_back(i);
+            self.free.push_back((i, now));
         }
     }
 
@@ -131,10 +142,9 @@ impl Worker {
             },
         );
         self.inflight += 1;
-        if recorded {
-            // Send lag only means something against an open-loop schedule.
-            let lag = self.schedule.is_some().then(|| now.saturating_sub(intended));
-            self.stats.record_send(lag);
+        // Open loop records its send lag in `dispatch`.
+        if recorded && self.schedule.is_none() {
+            self.stats.record_send(None);
         }
     }
 

@@ -10,7 +10,10 @@ use crate::assert::Assertion;
 use crate::config::{Config, UsageError};
 use crate::plan::Plan;
 use crate::report::output::Output;
-use crate::tls::TlsOptions;
+
+mod load;
+
+use load::{LoadArgs, parse_duration};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -22,19 +25,8 @@ use crate::tls::TlsOptions;
                   Compare two JSON reports: loadgen compare BASE.json NEW.json (see loadgen compare --help)."
 )]
 struct Args {
-    /// Target, e.g. http://127.0.0.1:8080/plaintext or https://example.com/
-    #[arg(required_unless_present = "targets")]
-    url: Option<String>,
-    /// A request mix instead of one URL: a file of targets (method, URL, headers, body),
-    /// sent round-robin with optional weights; the report breaks results down per target name
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "method", "headers", "body", "body_file"])]
-    targets: Option<PathBuf>,
-    /// Connections to keep open, shared over the threads
-    #[arg(short = 'c', long, default_value_t = 64, value_name = "N")]
-    connections: usize,
-    /// Reactor threads [default: number of cores]
-    #[arg(short = 't', long, value_name = "N")]
-    threads: Option<usize>,
+    #[command(flatten)]
+    load: LoadArgs,
     /// Recorded run length, e.g. 10s, 1m, 500ms [default: 10s, or unlimited with -n]
     #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_duration)]
     duration: Option<Duration>,
@@ -44,42 +36,6 @@ struct Args {
     /// Open loop: total requests per second, latency measured from intended send times
     #[arg(short = 'R', long, value_name = "RPS")]
     rate: Option<f64>,
-    /// Requests in flight per connection
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pipeline: usize,
-    /// A new connection for every request (each sends `Connection: close`)
-    #[arg(long, conflicts_with = "requests_per_conn")]
-    no_keepalive: bool,
-    /// Close each connection after N requests (the last sends `Connection: close`) and open a new one
-    #[arg(long, value_name = "N")]
-    requests_per_conn: Option<u64>,
-    /// https: trust the CA certificates in FILE (PEM) besides the system's
-    #[arg(long, value_name = "FILE")]
-    cacert: Option<PathBuf>,
-    /// https: do not verify the server's certificate
-    #[arg(short = 'k', long)]
-    insecure: bool,
-    /// https: a full handshake on every connection (no session resumption)
-    #[arg(long)]
-    no_tls_resume: bool,
-    /// Extra request header (repeatable)
-    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
-    headers: Vec<String>,
-    /// Request method
-    #[arg(short = 'm', long, default_value = "GET")]
-    method: String,
-    /// Request body
-    #[arg(long, value_name = "STRING", conflicts_with = "body_file")]
-    body: Option<String>,
-    /// Request body read from a file
-    #[arg(long, value_name = "PATH")]
-    body_file: Option<PathBuf>,
-    /// Per-request timeout, counted from the write
-    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
-    timeout: Duration,
-    /// Connect timeout
-    #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
-    connect_timeout: Duration,
     /// Apply load for this long before recording
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = parse_duration)]
     warmup: Duration,
@@ -104,9 +60,6 @@ struct Args {
     /// Write the latency percentile chart (SVG) to PATH
     #[arg(long, value_name = "PATH")]
     svg: Option<PathBuf>,
-    /// Measure this process's CPU (with all its threads and descendants) (repeatable)
-    #[arg(long = "server-pid", value_name = "PID")]
-    server_pids: Vec<u32>,
     /// Check METRIC OP VALUE after the run, e.g. 'p99 < 2ms' (repeatable; exit 3 if one fails)
     #[arg(long = "assert", value_name = "EXPR")]
     asserts: Vec<String>,
@@ -161,25 +114,7 @@ where
 }
 
 fn into_cli(args: Args) -> Result<Cli, UsageError> {
-    let targets = match &args.targets {
-        Some(path) => crate::mix::read(path).map_err(|m| UsageError::new("--targets", m))?,
-        None => Vec::new(),
-    };
-    let url = match (&args.url, targets.first()) {
-        (Some(url), _) => url.clone(),
-        (None, Some(first)) => first.url.clone(),
-        (None, None) => return Err(UsageError::new("URL", "give a URL or --targets FILE")),
-    };
-    let mut config = Config::new(url);
-    config.targets = targets;
-    config.targets_file = args
-        .targets
-        .as_ref()
-        .map_or(String::new(), |p| p.display().to_string());
-    config.connections = args.connections;
-    if let Some(threads) = args.threads {
-        config.threads = threads;
-    }
+    let mut config = args.load.into_config()?;
     // -n alone runs until the count is reached; otherwise -d (default 10s) bounds the run.
     config.duration = match (args.duration, args.requests) {
         (Some(d), _) => Some(d),
@@ -188,33 +123,7 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
     };
     config.requests = args.requests;
     config.rate = args.rate;
-    config.pipeline = args.pipeline;
-    config.method = args.method;
-    config.headers = args
-        .headers
-        .iter()
-        .map(|h| parse_header(h))
-        .collect::<Result<_, _>>()?;
-    config.body = match (args.body, args.body_file) {
-        (Some(body), _) => body.into_bytes(),
-        (None, Some(path)) => std::fs::read(&path)
-            .map_err(|e| UsageError::new("--body-file", format!("cannot read '{}': {e}", path.display())))?,
-        (None, None) => Vec::new(),
-    };
-    config.timeout = args.timeout;
-    config.connect_timeout = args.connect_timeout;
     config.warmup = args.warmup;
-    config.server_pids = args.server_pids;
-    config.tls = TlsOptions {
-        cacert: args.cacert,
-        insecure: args.insecure,
-        no_resume: args.no_tls_resume,
-    };
-    config.requests_per_conn = if args.no_keepalive {
-        Some(1)
-    } else {
-        args.requests_per_conn
-    };
     let plan = config.validate()?;
     let assertions = args
         .asserts
@@ -256,22 +165,6 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
         },
         assertions,
     })
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 10s, 1m, 500ms)"))
-}
-
-fn parse_header(text: &str) -> Result<(String, String), UsageError> {
-    match text.split_once(':') {
-        Some((name, value)) if !name.trim().is_empty() => {
-            Ok((name.trim().to_string(), value.trim().to_string()))
-        }
-        _ => Err(UsageError::new(
-            "--header",
-            format!("expected 'Name: value', got '{text}'"),
-        )),
-    }
 }
 
 /// Catch a misspelt output directory before the run rather than after it.

@@ -218,6 +218,7 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
         backlog: 0,
         cpu: CpuTime::default(),
         busiest_thread_cpu_ns: 0,
+        busiest_thread_saturation: 0.0,
         intervals: None,
         target: None,
         tls: None,
@@ -263,6 +264,11 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
                 totals.cpu.system_ns += summary.cpu.system_ns;
                 let busiest = totals.busiest_thread_cpu_ns.max(summary.cpu.total_ns());
                 totals.busiest_thread_cpu_ns = busiest;
+                let window = summary.stopped_at.saturating_sub(record_from);
+                if window > 0 {
+                    let saturation = 1.0 - summary.idle_ns.min(window) as f64 / window as f64;
+                    totals.busiest_thread_saturation = totals.busiest_thread_saturation.max(saturation);
+                }
                 finished_at = finished_at.max(summary.finished_at);
                 stopped_at = stopped_at.max(summary.stopped_at);
                 ever_connected |= summary.ever_connected;

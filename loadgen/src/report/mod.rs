@@ -82,6 +82,9 @@ pub struct Generator {
     pub cpu_us_per_request: f64,
     /// CPU of the busiest thread as a share of the run (100 = one full core).
     pub busiest_thread_cpu_pct: f64,
+    /// Share of the run the most saturated thread was not waiting for events (working, or
+    /// ready but not given a CPU): near 100 it could not have done more.
+    pub busiest_thread_saturation_pct: f64,
 }
 
 /// The target server's cost over the recorded phase (`--server-pid`).
@@ -113,6 +116,8 @@ pub struct RunTotals {
     pub backlog: u64,
     pub cpu: CpuTime,
     pub busiest_thread_cpu_ns: u64,
+    /// The highest share (0-1) of the window a thread spent outside poll.
+    pub busiest_thread_saturation: f64,
     /// Per-second histograms, when asked for (`--hlog`).
     pub intervals: Option<Intervals>,
     pub target: Option<TargetWindow>,
@@ -260,6 +265,7 @@ impl Report {
                 n => cpu.total_ns() as f64 / 1_000.0 / n as f64,
             },
             busiest_thread_cpu_pct: totals.busiest_thread_cpu_ns as f64 / 1e9 / duration * 100.0,
+            busiest_thread_saturation_pct: totals.busiest_thread_saturation * 100.0,
         };
         let send_lag = open.then(|| Percentiles::of(&stats.send_lag));
         let mut target_warnings = Vec::new();
@@ -360,11 +366,20 @@ impl Report {
         warnings
     }
 
-    /// Open loop: why requests left late, when the median was more than 1 ms late.
+    /// Whether a loadgen thread was (nearly) never idle: it could not have done more.
+    pub fn generator_saturated(&self) -> bool {
+        self.generator.busiest_thread_saturation_pct >= BUSY_THREAD * 100.0
+    }
+
+    /// Open loop: why requests left late, when the median was more than 1 ms late. A
+    /// saturated thread also reads responses late, which keeps connections from coming
+    /// free: then the whole lag is the generator's.
     pub fn late_sends(&self) -> Option<LateSends> {
         let (total, generator) = (self.send_lag_us?, self.generator_lag_us?);
         if generator.p50 > LAG_LIMIT_US {
             Some(LateSends::Generator(generator.p50))
+        } else if total.p50 > LAG_LIMIT_US && self.generator_saturated() {
+            Some(LateSends::Generator(total.p50))
         } else if total.p50 > LAG_LIMIT_US {
             Some(LateSends::NoFreeConnection(total.p50))
         } else {
@@ -387,9 +402,9 @@ impl LateSends {
     pub fn warning(self, connections: usize) -> String {
         match self {
             LateSends::Generator(p50) => format!(
-                "median open-loop send lag is {:.2}ms (> 1ms) while connections were free: \
-                 loadgen's threads could not keep the schedule, so these figures describe the \
-                 load generator, not the target (add threads or cores)",
+                "median open-loop send lag is {:.2}ms (> 1ms) and loadgen was the cause (its \
+                 threads were busy, or never idle): it could not keep the schedule, so these \
+                 figures describe the load generator, not the target (add threads or cores)",
                 p50 / 1_000.0
             ),
             LateSends::NoFreeConnection(p50) => format!(

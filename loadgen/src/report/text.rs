@@ -194,8 +194,12 @@ pub fn render(report: &Report, spectrum: bool) -> String {
     let g = &report.generator;
     let _ = writeln!(
         out,
-        "Generator CPU: {:.2}s user, {:.2}s system, {:.2}us per request, busiest thread {:.0}%",
-        g.cpu_user_s, g.cpu_system_s, g.cpu_us_per_request, g.busiest_thread_cpu_pct
+        "Generator CPU: {:.2}s user, {:.2}s system, {:.2}us per request, busiest thread {:.0}% (never idle {:.0}%)",
+        g.cpu_user_s,
+        g.cpu_system_s,
+        g.cpu_us_per_request,
+        g.busiest_thread_cpu_pct,
+        g.busiest_thread_saturation_pct
     );
     if let Some(t) = &report.target {
         let _ = writeln!(

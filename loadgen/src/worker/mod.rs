@@ -82,6 +82,9 @@ pub struct Summary {
     pub stopped_at: u64,
     pub finished_at: u64,
     pub ever_connected: bool,
+    /// Time spent waiting in poll while recording and sending: the rest of the recorded
+    /// window the thread was working, or runnable but not running (saturated either way).
+    pub idle_ns: u64,
 }
 
 pub enum Message {
@@ -227,10 +230,14 @@ impl Worker {
                 wake = wake.min(self.shared.record_from);
             }
             let timeout = Duration::from_nanos(wake.saturating_sub(now));
+            let polled_at = now_ns();
             if let Err(e) = self.poll.poll(&mut events, Some(timeout))
                 && e.kind() != std::io::ErrorKind::Interrupted
             {
                 break;
+            }
+            if self.sending && polled_at >= self.shared.record_from {
+                self.summary.idle_ns += now_ns().saturating_sub(polled_at);
             }
             for event in events.iter() {
                 match event.token() {

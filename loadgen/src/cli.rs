@@ -11,7 +11,7 @@ use crate::config::{Config, UsageError};
 use crate::plan::Plan;
 use crate::report::output::Output;
 
-mod load;
+pub(crate) mod load;
 
 use load::{LoadArgs, parse_duration};
 
@@ -168,7 +168,7 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
 }
 
 /// Catch a misspelt output directory before the run rather than after it.
-fn check_parent(flag: &'static str, path: &Path) -> Result<(), UsageError> {
+pub(crate) fn check_parent(flag: &'static str, path: &Path) -> Result<(), UsageError> {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(UsageError::new(
             flag,

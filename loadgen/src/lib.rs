@@ -5,6 +5,7 @@
 //! In-process use: build a [`Config`], call [`run`], inspect the [`Report`].
 
 pub mod assert;
+pub mod capacity;
 pub mod cli;
 mod clock;
 pub mod compare;

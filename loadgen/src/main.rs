@@ -1,7 +1,7 @@
 //! `loadgen` binary: parse the command line, run, report, check assertions, map the
 //! outcome to an exit code (0 run completed, 1 target unreachable or report not written,
-//! 2 usage error, 3 an `--assert` failed). `loadgen compare` and `loadgen plot` are dispatched before
-//! the main parser, which takes a URL as its positional argument.
+//! 2 usage error, 3 an `--assert` failed). `loadgen compare`, `loadgen capacity` and `loadgen
+//! plot` are dispatched before the main parser, which takes a URL as its positional argument.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -9,17 +9,21 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use loadgen::capacity;
 use loadgen::cli::{self, CliError};
 use loadgen::report::{output, text};
 use loadgen::{RunError, RunOptions};
 
-/// An `--assert` failed, or `compare` found a regression.
+/// An `--assert` failed, `compare` found a regression, or `capacity` found no rate that passes.
 const FAILED_CHECK: u8 = 3;
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == "compare") {
         return compare(args);
+    }
+    if args.get(1).is_some_and(|a| a == "capacity") {
+        return capacity(args);
     }
     if args.get(1).is_some_and(|a| a == "plot") {
         return match loadgen::plot::run(args) {
@@ -70,6 +74,36 @@ fn main() -> ExitCode {
         }
         Ok(()) if !all_passed => ExitCode::from(FAILED_CHECK),
         Ok(()) => ExitCode::SUCCESS,
+    }
+}
+
+fn capacity(args: Vec<OsString>) -> ExitCode {
+    let (settings, output) = match capacity::cli::parse(args) {
+        Ok(parsed) => parsed,
+        Err(error) => return cli_error(error),
+    };
+    capacity::render::say(&output, &capacity::render::banner(&settings));
+    let live = !output.no_progress && std::io::stderr().is_terminal();
+    let mut n = 0;
+    let outcome = capacity::run(&settings, |step| {
+        n += 1;
+        if live {
+            eprintln!("{}", capacity::render::step_line(n, step));
+        }
+    });
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => return fail(&e),
+    };
+    if let Err(message) = capacity::render::emit(&settings, &outcome, &output) {
+        eprintln!("error: {message}");
+        return ExitCode::from(1);
+    }
+    match (outcome.max_rate(), outcome.found.limited_by) {
+        (Some(_), _) => ExitCode::SUCCESS,
+        // Nothing was measured of the target: loadgen could not deliver even the start rate.
+        (None, capacity::search::LimitedBy::Generator) => ExitCode::from(1),
+        (None, _) => ExitCode::from(FAILED_CHECK),
     }
 }
 

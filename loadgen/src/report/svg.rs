@@ -11,7 +11,7 @@ use plotters::prelude::*;
 const SIZE: (u32, u32) = (1000, 600);
 /// Right end of the x axis: 99.999% (10^5 "nines" scale).
 const MAX_NINES: f64 = 5.0;
-pub(super) const COLORS: [RGBColor; 6] = [
+pub(crate) const COLORS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -64,7 +64,7 @@ pub fn render(title: &str, series: &[Series<'_>]) -> Result<String, String> {
 
 /// The charts' common frame: an SVG of SIZE, white, `title` on top, room for axis labels;
 /// `draw` fills in the chart on the given axes.
-pub(super) fn chart_svg<X: AsRangedCoord, Y: AsRangedCoord>(
+pub(crate) fn chart_svg<X: AsRangedCoord, Y: AsRangedCoord>(
     title: &str,
     x: X,
     y: Y,

@@ -111,7 +111,9 @@ impl Assertion {
     /// Refuse assertions the run cannot answer.
     pub fn check_against(&self, config: &Config) -> Result<(), UsageError> {
         let why = match self.metric {
-            Metric::Service(_) if config.rate.is_none() => "service time exists in open loop only (-R)",
+            Metric::Service(_) if config.open_loop_rate().is_none() => {
+                "service time exists in open loop only (-R or --stages)"
+            }
             Metric::TargetCpuUsPerReq if config.server_pids.is_empty() => "needs --server-pid",
             _ => return Ok(()),
         };

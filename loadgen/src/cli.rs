@@ -10,6 +10,7 @@ use crate::assert::Assertion;
 use crate::config::{Config, UsageError};
 use crate::plan::Plan;
 use crate::report::output::Output;
+use crate::schedule::ramp::Stage;
 
 pub(crate) mod load;
 
@@ -36,6 +37,10 @@ struct Args {
     /// Open loop: total requests per second, latency measured from intended send times
     #[arg(short = 'R', long, value_name = "RPS")]
     rate: Option<f64>,
+    /// Open loop with a ramping rate: each stage goes linearly from the previous rate (0 at
+    /// first) to RATE over DURATION, e.g. '10s:1000,30s:1000,10s:0'; the run lasts as long
+    #[arg(long, value_name = "DUR:RATE,...", conflicts_with_all = ["rate", "duration", "warmup"], value_parser = parse_stages)]
+    stages: Option<Stages>,
     /// Apply load for this long before recording
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = parse_duration)]
     warmup: Duration,
@@ -115,8 +120,10 @@ where
 
 fn into_cli(args: Args) -> Result<Cli, UsageError> {
     let mut config = args.load.into_config()?;
+    config.stages = args.stages.map_or_else(Vec::new, |s| s.0);
     // -n alone runs until the count is reached; otherwise -d (default 10s) bounds the run.
     config.duration = match (args.duration, args.requests) {
+        _ if !config.stages.is_empty() => Some(crate::schedule::ramp::length(&config.stages)),
         (Some(d), _) => Some(d),
         (None, Some(_)) => None,
         (None, None) => Some(Duration::from_secs(10)),
@@ -165,6 +172,14 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
         },
         assertions,
     })
+}
+
+/// `--stages` as one value (a bare `Vec` would make clap expect the flag repeated).
+#[derive(Debug, Clone)]
+struct Stages(Vec<Stage>);
+
+fn parse_stages(text: &str) -> Result<Stages, String> {
+    crate::schedule::ramp::parse(text).map(Stages)
 }
 
 /// Catch a misspelt output directory before the run rather than after it.
@@ -265,6 +280,10 @@ mod tests {
             (&["--server-pid", "abc", "http://h/"], "--server-pid"),
             (&["--assert", "p99 < 2", "http://h/"], "--assert"),
             (&["--assert", "service_p99 < 2ms", "http://h/"], "--assert"),
+            (&["--stages", "10s", "http://h/"], "--stages"),
+            (&["--stages", "10s:-5", "http://h/"], "--stages"),
+            (&["--stages", "1s:10", "-d", "5s", "http://h/"], "--stages"),
+            (&["--stages", "1s:10", "--warmup", "1s", "http://h/"], "--stages"),
             (&[], "<URL>"),
         ] {
             let message = usage(args);

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use crate::mix::{MAX_GROUPS, TargetSpec};
 use crate::plan::{Mix, Plan};
+use crate::schedule::Rate;
+use crate::schedule::ramp::Stage;
 use crate::tls::TlsOptions;
 use crate::url::Url;
 use http_wire::token::is_token;
@@ -21,8 +23,11 @@ pub struct Config {
     pub duration: Option<Duration>,
     /// Stop after this many recorded requests (responses plus failed requests).
     pub requests: Option<u64>,
-    /// Open loop: total requests per second over all threads. `None` = closed loop.
+    /// Open loop: total requests per second over all threads. `None` = closed loop (or
+    /// `stages`).
     pub rate: Option<f64>,
+    /// Open loop with a ramping rate (`--stages`); the run lasts as long as the stages.
+    pub stages: Vec<Stage>,
     /// Requests in flight per connection.
     pub pipeline: usize,
     pub method: String,
@@ -80,6 +85,7 @@ impl Config {
             duration: Some(Duration::from_secs(10)),
             requests: None,
             rate: None,
+            stages: Vec::new(),
             pipeline: 1,
             method: "GET".to_string(),
             headers: Vec::new(),
@@ -92,6 +98,26 @@ impl Config {
             targets: Vec::new(),
             targets_file: String::new(),
             tls: TlsOptions::default(),
+        }
+    }
+
+    /// Open loop: the constant rate or the stages (`None`: closed loop).
+    pub fn open_loop_rate(&self) -> Option<Rate> {
+        match (self.rate, self.stages.is_empty()) {
+            (Some(rate), _) => Some(Rate::Constant(rate)),
+            (None, false) => Some(Rate::Stages(self.stages.clone())),
+            (None, true) => None,
+        }
+    }
+
+    /// Open loop: the requests per second offered, on average over the run.
+    pub fn offered_rate(&self) -> Option<f64> {
+        match self.open_loop_rate()? {
+            Rate::Constant(rate) => Some(rate),
+            Rate::Stages(stages) => {
+                let length = crate::schedule::ramp::length(&stages).as_secs_f64();
+                Some(crate::schedule::ramp::Ramp::new(&stages, 1.0).due(length) / length)
+            }
         }
     }
 
@@ -138,6 +164,24 @@ impl Config {
                 "--rate",
                 format!("must be at least 1 request per second (got {rate})"),
             ));
+        }
+        if !self.stages.is_empty() {
+            let length = crate::schedule::ramp::length(&self.stages);
+            if self.rate.is_some() {
+                return Err(UsageError::new("--stages", "give --stages or --rate, not both"));
+            }
+            if self.duration != Some(length) {
+                return Err(UsageError::new(
+                    "--stages",
+                    format!("the run lasts as long as the stages ({length:?}); drop --duration"),
+                ));
+            }
+            if !self.warmup.is_zero() {
+                return Err(UsageError::new(
+                    "--stages",
+                    "no --warmup with --stages: make the first stage the warm-up",
+                ));
+            }
         }
         if self.requests_per_conn == Some(0) {
             return Err(UsageError::new(

@@ -23,7 +23,7 @@ mod request;
 #[doc(hidden)] // public for the fuzz targets (fuzz-checks); not an API
 pub mod response;
 mod run;
-mod schedule;
+pub mod schedule;
 pub mod server_cpu;
 pub mod stats;
 mod timer;

@@ -142,6 +142,7 @@ impl Prepared<'_> {
             requests_per_conn: config.requests_per_conn,
             closing: mix.closing,
             pipeline: config.pipeline,
+            rate: config.open_loop_rate(),
             timeout_ns,
             connect_timeout_ns,
             start,
@@ -155,7 +156,7 @@ impl Prepared<'_> {
             .map(|i| {
                 let this = Share {
                     connections: share(config.connections as u64, threads, i) as usize,
-                    rate: config.rate.map(|r| r / threads as f64),
+                    rate_share: 1.0 / threads as f64,
                     budget: config.requests.map(|n| share(n, threads, i)),
                 };
                 Worker::new(shared.clone(), this)

@@ -98,3 +98,22 @@ fn a_target_too_slow_for_the_rate_is_blamed_not_the_generator() {
     );
     assert!(!report.warnings[0].contains("describe the load generator"));
 }
+
+#[test]
+fn stages_send_the_integral_of_the_ramp() {
+    let server = ok_server();
+    let mut config = server.config();
+    config.threads = 2;
+    // 0 -> 400/s over 1 s (200 requests), then 400/s for 1 s (400): 600 in all.
+    config.stages = loadgen::schedule::ramp::parse("1s:400,1s:400").unwrap();
+    config.duration = Some(Duration::from_secs(2));
+    let report = loadgen::run(&config).unwrap();
+    assert!((594..=606).contains(&report.sent), "sent {}", report.sent);
+    assert_eq!(report.requests, report.sent);
+    assert_eq!(report.requests, server.requests());
+    assert_eq!(report.rate_target, Some(300.0));
+    assert_eq!(report.mode, "open");
+    assert_eq!(report.stages.len(), 2);
+    let lag = report.send_lag_us.unwrap();
+    assert!(lag.p50 < 1_000.0, "send lag p50 {} us", lag.p50);
+}

@@ -61,6 +61,7 @@ pub fn render(title: &str, curves: &[Curve<'_>], slos: &[(String, f64)]) -> Resu
             .configure_mesh()
             .x_desc("Throughput: requests sent per second")
             .y_desc("Response time (ms, log)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .draw()
             .map_err(|e| e.to_string())?;
         let mut color = 0;

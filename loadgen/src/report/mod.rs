@@ -136,6 +136,13 @@ pub struct TlsReport {
     pub resumed: u64,
 }
 
+/// One `--stages` stage: reach `rate` over `duration_s`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageReport {
+    pub duration_s: f64,
+    pub rate: f64,
+}
+
 /// One `--targets` group (targets sharing a name).
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetBreakdown {
@@ -176,8 +183,12 @@ pub struct Report {
     pub status_class: BTreeMap<String, u64>,
     /// Response time: from the intended send time (closed loop: the write).
     pub latency_us: Percentiles,
+    /// Open loop: the offered rate (with `--stages`, its average over the run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_target: Option<f64>,
+    /// `--stages`, as given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_achieved: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,7 +255,7 @@ fn breakdown(config: &Config, stats: &Stats) -> Vec<TargetBreakdown> {
 impl Report {
     pub fn build(config: &Config, mut totals: RunTotals) -> Report {
         let stats = &totals.stats;
-        let open = config.rate.is_some();
+        let open = config.open_loop_rate().is_some();
         let duration = totals.duration_s.max(1e-9);
         let requests = stats.responses;
         let mut status = BTreeMap::new();
@@ -317,7 +328,15 @@ impl Report {
             status,
             status_class,
             latency_us: Percentiles::of(&stats.response),
-            rate_target: config.rate,
+            rate_target: config.offered_rate(),
+            stages: config
+                .stages
+                .iter()
+                .map(|s| StageReport {
+                    duration_s: s.duration.as_secs_f64(),
+                    rate: s.rate,
+                })
+                .collect(),
             rate_achieved: open.then(|| stats.sent as f64 / duration),
             service_time_us: open.then(|| Percentiles::of(&stats.service)),
             send_lag_us: send_lag,

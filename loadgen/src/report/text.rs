@@ -5,6 +5,7 @@ use std::fmt::Write;
 use super::units::{bytes, time_us};
 use super::{Percentiles, Report, hgrm};
 use crate::config::Config;
+use crate::schedule::Rate;
 
 /// First line, printed before the run starts (as wrk does).
 pub fn banner(config: &Config, threads: usize) -> String {
@@ -14,8 +15,16 @@ pub fn banner(config: &Config, threads: usize) -> String {
         (None, Some(n)) => format!("{n} requests"),
         (None, None) => String::new(),
     };
-    let mode = match config.rate {
-        Some(rate) => format!("open loop at {rate} req/s"),
+    let mode = match config.open_loop_rate() {
+        Some(Rate::Constant(rate)) => format!("open loop at {rate} req/s"),
+        Some(Rate::Stages(stages)) => format!(
+            "open loop ramping through {}",
+            stages
+                .iter()
+                .map(|s| format!("{}:{}", humantime::format_duration(s.duration), s.rate))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
         None => "closed loop".to_string(),
     };
     let what = match config.targets.len() {

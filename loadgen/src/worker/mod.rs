@@ -12,7 +12,7 @@ use mio::{Events, Poll, Token};
 
 use crate::clock::now_ns;
 use crate::conn::{Conn, ReadEnd, State};
-use crate::schedule::Schedule;
+use crate::schedule::{Rate, Schedule};
 use crate::stats::{ConnectReason, FailureKind, Stats};
 use crate::timer::SendTimer;
 use crate::tls::TlsClient;
@@ -51,6 +51,8 @@ pub struct Shared {
     pub pipeline: usize,
     pub timeout_ns: u64,
     pub connect_timeout_ns: u64,
+    /// Open loop: the whole run's rate (`-R` or `--stages`); each thread sends its share.
+    pub rate: Option<Rate>,
     /// Start of the run (warmup included); open-loop schedules count from here.
     pub start: u64,
     /// End of warmup: requests sent from here on are recorded.
@@ -66,7 +68,8 @@ pub struct Shared {
 /// This thread's share of the work.
 pub struct Share {
     pub connections: usize,
-    pub rate: Option<f64>,
+    /// This thread's share of `Shared::rate`.
+    pub rate_share: f64,
     pub budget: Option<u64>,
 }
 
@@ -123,6 +126,8 @@ pub struct Worker {
     /// still take: no connection is started that the `--requests` budget cannot use.
     unused: u64,
     room: u64,
+    /// With `--stages`: the intended time the one-shot send timer is set for.
+    timer_set_for: u64,
     /// `settle` gave requests back to be sent again (until `replace` has placed them).
     retried: bool,
     /// Position in `Shared::order`.
@@ -138,11 +143,12 @@ pub struct Worker {
 impl Worker {
     pub fn new(shared: Arc<Shared>, share: Share) -> std::io::Result<Worker> {
         let poll = Poll::new()?;
-        let (schedule, timer) = match share.rate {
+        let (schedule, timer) = match &shared.rate {
             Some(rate) => {
                 let timer = SendTimer::new()?;
                 timer.register(poll.registry(), TIMER)?;
-                let schedule = Schedule::new(shared.start, rate, share.connections * shared.pipeline);
+                let slots = share.connections * shared.pipeline;
+                let schedule = Schedule::new(shared.start, rate, share.rate_share, slots);
                 (Some(schedule), Some(timer))
             }
             None => (None, None),
@@ -163,6 +169,7 @@ impl Worker {
             inflight: 0,
             unused: 0,
             room: 0,
+            timer_set_for: 0,
             retried: false,
             next_target: 0,
             sending: true,

@@ -36,6 +36,11 @@ impl Worker {
         if !self.sending || self.schedule.is_none() {
             return;
         }
+        self.dispatch_due(until);
+        self.set_ramp_timer();
+    }
+
+    fn dispatch_due(&mut self, until: u64) {
         while let Some(&(i, free_since)) = self.free.front() {
             let now = now_ns();
             let conn = &self.conns[i];
@@ -80,7 +85,23 @@ impl Worker {
     pub(super) fn start_send_clock(&mut self, now: u64) {
         if let (Some(schedule), Some(timer)) = (self.schedule.as_mut(), self.timer.as_ref()) {
             schedule.begin_at(now);
-            let _ = timer.start(schedule.start_ns(), schedule.tick_ns());
+            if let Some(period) = schedule.tick_ns() {
+                let _ = timer.start(schedule.start_ns(), period);
+            }
+        }
+        self.set_ramp_timer();
+    }
+
+    /// A ramp's intended times are uneven: its one-shot timer is set for the next one
+    /// (once per time, so requests waiting for a connection do not spin the loop).
+    fn set_ramp_timer(&mut self) {
+        let (Some(schedule), Some(timer)) = (self.schedule.as_ref(), self.timer.as_ref()) else {
+            return;
+        };
+        let due = schedule.next_due();
+        if schedule.tick_ns().is_none() && due != self.timer_set_for && due != u64::MAX {
+            let _ = timer.start(due, 0);
+            self.timer_set_for = due;
         }
     }
 

@@ -4,6 +4,8 @@
 //!   curve per name (all intervals of its `--hlog` files summed), on the same axes as `--svg`.
 //! - `loadgen plot --bars --out F.svg LABEL=VALUE[:LOW:HIGH] ...`: a bar chart, e.g. the
 //!   ours/nginx throughput ratio per scenario with its spread over rounds.
+//! - `loadgen plot --capacity --out F.svg NAME=RESULT.json ...`: latency against throughput
+//!   of several `loadgen capacity --json` searches on one chart, each with its capacity.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 
+use crate::capacity::chart;
 use crate::cli::CliError;
 use crate::report::bars::{self, Bar};
 use crate::report::svg::{self, Series};
@@ -20,7 +23,8 @@ use crate::report::svg::{self, Series};
 #[derive(Parser, Debug)]
 #[command(
     name = "loadgen plot",
-    about = "Draw latency curves from --hlog files, or a bar chart of labelled values, as SVG"
+    about = "Draw latency curves from --hlog files, latency-vs-throughput curves from capacity \
+             results, or a bar chart of labelled values, as SVG"
 )]
 struct Args {
     /// The SVG file to write.
@@ -30,15 +34,19 @@ struct Args {
     #[arg(long, default_value = "", value_name = "TEXT")]
     title: String,
     /// Draw bars from LABEL=VALUE[:LOW:HIGH] items instead of curves from NAME=FILE.hlog.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "capacity")]
     bars: bool,
+    /// Draw latency-vs-throughput curves from NAME=RESULT.json items (loadgen capacity --json).
+    #[arg(long)]
+    capacity: bool,
     /// Y-axis label of a bar chart.
     #[arg(long, default_value = "value", value_name = "TEXT")]
     y_label: String,
     /// A horizontal line at this value on a bar chart (1 = parity for ratios).
     #[arg(long, value_name = "Y")]
     reference: Option<f64>,
-    /// NAME=FILE.hlog[,FILE.hlog...] (curves) or LABEL=VALUE[:LOW:HIGH] (bars).
+    /// NAME=FILE.hlog[,FILE.hlog...] (curves), LABEL=VALUE[:LOW:HIGH] (bars) or
+    /// NAME=RESULT.json (capacity).
     #[arg(required = true, value_name = "ITEM")]
     items: Vec<String>,
 }
@@ -58,6 +66,19 @@ where
             .collect::<Result<Vec<_>, _>>()
             .map_err(CliError::usage)?;
         bars::render(&args.title, &args.y_label, &parsed, args.reference).map_err(CliError::usage)?
+    } else if args.capacity {
+        let runs = args
+            .items
+            .iter()
+            .map(|item| {
+                let (name, file) = item
+                    .split_once('=')
+                    .ok_or_else(|| format!("'{item}': expected NAME=RESULT.json"))?;
+                Ok((name, chart::Saved::read(Path::new(file))?))
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(CliError::usage)?;
+        chart::render_saved(&args.title, &runs).map_err(CliError::usage)?
     } else {
         let mut runs = Vec::with_capacity(args.items.len());
         for item in &args.items {

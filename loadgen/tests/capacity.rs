@@ -141,3 +141,104 @@ fn a_target_faster_than_the_generator_is_limited_by_the_generator() {
         "{headline}"
     );
 }
+
+fn svg_texts(path: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("well-formed SVG");
+    doc.descendants()
+        .filter_map(|n| n.text())
+        .map(|t| t.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn json_svg_and_a_chart_of_two_searches() {
+    let addr = fixed_cost::start("127.0.0.1:0", Duration::from_millis(2));
+    let dir = common::scratch_dir("capacity");
+    let (json, svg) = (dir.join("cap.json"), dir.join("cap.svg"));
+    let out = common::loadgen(&[
+        "capacity",
+        "-t1",
+        "-c8",
+        "--slo",
+        "p99<20ms",
+        "--start-rate",
+        "100",
+        "--max-rate",
+        "200",
+        "--step-duration",
+        "300ms",
+        "--step-warmup",
+        "100ms",
+        "--json",
+        json.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+        &format!("http://{addr}/"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "Capacity at p99<20ms, error_rate<1% (default): at least 200 req/s (--max-rate reached)"
+        ),
+        "{stdout}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["max_rate"], 200.0);
+    assert_eq!(doc["limited_by"], "max_rate");
+    assert_eq!(doc["precision"], 0.02);
+    assert_eq!(doc["slo"], serde_json::json!(["p99<20ms", "error_rate<1%"]));
+    let steps = doc["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    for (step, rate) in steps.iter().zip([100.0, 200.0]) {
+        assert_eq!(step["rate"], rate);
+        assert_eq!(step["pass"], true);
+        assert_eq!(step["errors"], 0);
+        let achieved = step["achieved_rps"].as_f64().unwrap();
+        assert!((achieved - rate).abs() <= rate * 0.01 + 4.0, "{step}");
+        for key in ["p50", "p90", "p99", "p99_9", "max"] {
+            assert!(
+                step["latency_us"][key].as_f64().unwrap() >= 2_000.0,
+                "{key}: {step}"
+            );
+        }
+    }
+    let texts = svg_texts(&svg);
+    assert!(texts.iter().any(|t| t == "capacity 200 req/s"), "{texts:?}");
+    assert!(texts.iter().any(|t| t == "SLO p99<20ms"), "{texts:?}");
+    // Two searches on one chart, each with its capacity.
+    let both = dir.join("both.svg");
+    let out = common::loadgen(&[
+        "plot",
+        "--capacity",
+        "--out",
+        both.to_str().unwrap(),
+        &format!("ours={}", json.display()),
+        &format!("theirs={}", json.display()),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let texts = svg_texts(&both);
+    for label in [
+        "ours p99",
+        "theirs p99.9",
+        "ours capacity 200 req/s",
+        "SLO p99<20ms",
+    ] {
+        assert!(texts.iter().any(|t| t == label), "{label}: {texts:?}");
+    }
+    let bad = common::loadgen(&[
+        "plot",
+        "--capacity",
+        "--out",
+        both.to_str().unwrap(),
+        &format!("x={}", svg.display()),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a loadgen capacity --json file"));
+}

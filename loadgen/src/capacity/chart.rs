@@ -3,7 +3,10 @@
 //! the rate loadgen delivered, on a log latency axis, with the latency SLOs as horizontal
 //! lines and each search's capacity (the knee) as a vertical one.
 
+use std::path::Path;
+
 use plotters::prelude::*;
+use serde::Deserialize;
 
 use super::step::Step;
 use crate::assert::{Assertion, Op};
@@ -117,4 +120,42 @@ pub fn render(title: &str, curves: &[Curve<'_>], slos: &[(String, f64)]) -> Resu
             .draw()
             .map_err(|e| e.to_string())
     })
+}
+
+/// What `loadgen plot --capacity` needs of a `loadgen capacity --json` file.
+#[derive(Debug, Deserialize)]
+pub struct Saved {
+    pub max_rate: Option<f64>,
+    pub slo: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
+impl Saved {
+    pub fn read(path: &Path) -> Result<Saved, String> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a loadgen capacity --json file: {e}", path.display()))
+    }
+}
+
+/// Several searches on one chart (e.g. our server and nginx), with the first one's SLOs.
+pub fn render_saved(title: &str, runs: &[(&str, Saved)]) -> Result<String, String> {
+    let slos = match runs.first() {
+        Some((_, first)) => first
+            .slo
+            .iter()
+            .map(|text| Assertion::parse(text).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
+    let curves: Vec<Curve<'_>> = runs
+        .iter()
+        .map(|(name, saved)| Curve {
+            name,
+            steps: &saved.steps,
+            capacity: saved.max_rate,
+        })
+        .collect();
+    render(title, &curves, &slo_lines(&slos))
 }

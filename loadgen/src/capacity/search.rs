@@ -3,10 +3,10 @@
 //! lowest failure is within the precision, or the step budget is spent. Each rate is
 //! measured once; the verdicts come from `measure`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a step came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Every SLO held and the offered rate was delivered.

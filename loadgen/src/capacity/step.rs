@@ -1,7 +1,7 @@
 //! One step of the search: a fixed-rate open-loop run judged against the SLOs and against
 //! the schedule (did loadgen deliver the offered rate, and if not, whose fault was it).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::search::Verdict;
 use crate::assert::Assertion;
@@ -13,7 +13,7 @@ const DELIVERED: f64 = 0.99;
 /// Send lag below this is nobody's fault.
 const LAG_US: f64 = 1_000.0;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepLatency {
     pub p50: f64,
     pub p90: f64,
@@ -22,7 +22,7 @@ pub struct StepLatency {
     pub max: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     /// Offered rate (requests per second).
     pub rate: f64,

@@ -15,8 +15,12 @@
 #
 # --churn: only connection churn (loadgen --no-keepalive -c50, a new connection per request).
 #
+# --capacity SLO: each server's capacity at the SLO (loadgen capacity --slo SLO, e.g.
+# 'p99<2ms') on /plaintext and the 1 KiB file, steps of --duration; the headline is the
+# ratio of the capacities, and DIR/<scenario>.svg holds both latency-vs-throughput curves.
+#
 # Usage: scripts/compare-nginx.sh [--rounds 3] [--duration 5s] [--connections 64]
-#                                 [--workers 1] [--tls | --churn] [--quick] [--out DIR]
+#                                 [--workers 1] [--tls | --churn | --capacity SLO] [--quick] [--out DIR]
 # Writes DIR (default target/bench-runs/compare-nginx-<UTC timestamp>/, git-ignored): one loadgen JSON and
 # .hlog per run, summary.json and summary.md (the table also goes to stdout), an SVG per
 # scenario with both latency curves, and throughput-ratio.svg (ours/nginx with spread).
@@ -26,7 +30,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 
-ROUNDS=3 DURATION=5s CONNS=64 WORKERS=1 OUT="" TLS=0 CHURN=0
+ROUNDS=3 DURATION=5s CONNS=64 WORKERS=1 OUT="" TLS=0 CHURN=0 CAPACITY=""
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=${2:?}; shift 2 ;;
@@ -37,6 +41,7 @@ while [ $# -gt 0 ]; do
     --quick) ROUNDS=2 DURATION=2s; shift ;;
     --tls) TLS=1; shift ;;
     --churn) CHURN=1; shift ;;
+    --capacity) CAPACITY=${2:?--capacity needs an SLO, e.g. 'p99<2ms'}; shift 2 ;;
     *) echo "compare-nginx.sh: unknown option '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -46,12 +51,18 @@ if ! command -v nginx >/dev/null; then
 fi
 
 compare_setup "$WORKERS"
-MODE=$([ "$TLS" = 1 ] && echo "-tls" || true)$([ "$CHURN" = 1 ] && echo "-churn" || true)
+MODE=$([ "$TLS" = 1 ] && echo "-tls" || true)$([ "$CHURN" = 1 ] && echo "-churn" || true)$([ -n "$CAPACITY" ] && echo "-capacity" || true)
 OUT=${OUT:-$ROOT/target/bench-runs/compare-nginx$MODE-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 compare_rounds
-python3 "$ROOT/scripts/lib/compare_summary.py" "$OUT" \
+SUMMARY=compare_summary.py
+[ -n "$CAPACITY" ] && SUMMARY=capacity_summary.py
+python3 "$ROOT/scripts/lib/$SUMMARY" "$OUT" \
   "target CPUs $TARGET_CPUS (server --workers $WORKERS / nginx $WORKERS workers), loadgen -t1 -d$DURATION on CPU $GEN_CPU, $ROUNDS rounds interleaved ours/nginx" \
-  "scripts/compare-nginx.sh --rounds $ROUNDS --duration $DURATION --connections $CONNS --workers $WORKERS$([ "$TLS" = 1 ] && echo " --tls" || true)$([ "$CHURN" = 1 ] && echo " --churn" || true)"
+  "scripts/compare-nginx.sh --rounds $ROUNDS --duration $DURATION --connections $CONNS --workers $WORKERS$([ "$TLS" = 1 ] && echo " --tls" || true)$([ "$CHURN" = 1 ] && echo " --churn" || true)$([ -n "$CAPACITY" ] && echo " --capacity '$CAPACITY'" || true)"
 compare_charts "$OUT"
-echo "charts: $OUT/<scenario>.svg (latency curves), $OUT/throughput-ratio.svg" >&2
+if [ -n "$CAPACITY" ]; then
+  echo "charts: $OUT/<scenario>.svg (latency vs throughput, both servers)" >&2
+else
+  echo "charts: $OUT/<scenario>.svg (latency curves), $OUT/throughput-ratio.svg" >&2
+fi

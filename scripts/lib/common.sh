@@ -153,6 +153,12 @@ CHURN_SCENARIOS=(
   "churn|/plaintext|50|--no-keepalive"
 )
 
+# With --capacity SLO (compare-nginx.sh): each server's capacity at the SLO.
+CAPACITY_SCENARIOS=(
+  "plaintext|/plaintext|\$CONNS|"
+  "static-1KiB|/1k.bin|\$CONNS|"
+)
+
 # make_tls_files DIR: an ECDSA P-256 CA and a certificate for localhost signed by it
 # (DIR/ca.pem, DIR/cert.pem, DIR/key.pem), the same for every target.
 make_tls_files() {
@@ -226,6 +232,7 @@ compare_rounds() {
   local round scenario name path conns extra list=("${SCENARIOS[@]}")
   [ "${TLS:-0}" = 1 ] && list=("${TLS_SCENARIOS[@]}")
   [ "${CHURN:-0}" = 1 ] && list=("${CHURN_SCENARIOS[@]}")
+  [ -n "${CAPACITY:-}" ] && list=("${CAPACITY_SCENARIOS[@]}")
   for round in $(seq 1 "$ROUNDS"); do
     for scenario in "${list[@]}"; do
       IFS='|' read -r name path conns extra <<<"$scenario"
@@ -236,9 +243,14 @@ compare_rounds() {
   done
 }
 
-# compare_run TARGET SCENARIO PATH CONNS EXTRA ROUND PID PORT: one loadgen run into $OUT.
+# compare_run TARGET SCENARIO PATH CONNS EXTRA ROUND PID PORT: one loadgen run into $OUT
+# (with CAPACITY set, a capacity search at that SLO instead).
 compare_run() {
   local target=$1 name=$2 path=$3 conns=$4 extra=$5 round=$6 pid=$7 port=$8
+  if [ -n "${CAPACITY:-}" ]; then
+    capacity_run "$@"
+    return
+  fi
   conns=${conns//\$CONNS/$CONNS}
   local base="$OUT/$name-$target-r$round"
   # shellcheck disable=SC2086
@@ -254,10 +266,35 @@ compare_run() {
     "$base.json" "$target" "$name" >&2
 }
 
+# capacity_run TARGET SCENARIO PATH CONNS EXTRA ROUND PID PORT: one capacity search at the
+# SLO $CAPACITY, steps of $DURATION, into $OUT (exit 3, no rate met the SLO, is a result).
+capacity_run() {
+  local target=$1 name=$2 path=$3 conns=$4 extra=$5 round=$6 port=$8 status=0
+  conns=${conns//\$CONNS/$CONNS}
+  local base="$OUT/$name-$target-r$round"
+  # shellcheck disable=SC2086
+  taskset -c "$GEN_CPU" "$ROOT/target/release/loadgen" capacity -t1 -c"$conns" --slo "$CAPACITY" \
+    --step-duration "$DURATION" --step-warmup 500ms --no-progress --json "$base.json" $extra ${LOADGEN_TLS:-} \
+    "${SCHEME:-http}://${HOST:-127.0.0.1}:$port$path" >"$base.txt" 2>&1 || status=$?
+  if [ "$status" != 0 ] && [ "$status" != 3 ]; then
+    echo "loadgen capacity failed for $target $name (round $round):" >&2
+    cat "$base.txt" >&2
+    exit 1
+  fi
+  echo "$target $name: $(tail -n 1 "$base.txt")" >&2
+}
+
 # compare_charts DIR: per scenario, both latency curves (all rounds) in DIR/<scenario>.svg, and
 # the ours/nginx throughput ratios with their spread in DIR/throughput-ratio.svg.
 compare_charts() {
   local dir=$1 lg=$ROOT/target/release/loadgen name
+  if [ -n "${CAPACITY:-}" ]; then
+    for name in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["scenarios"]))' "$dir/summary.json"); do
+      "$lg" plot --capacity --out "$dir/$name.svg" --title "$name: latency vs throughput, our server vs nginx (round 1)" \
+        "ours=$dir/$name-ours-r1.json" "nginx=$dir/$name-nginx-r1.json" 2>/dev/null
+    done
+    return
+  fi
   for name in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["scenarios"]))' "$dir/summary.json"); do
     "$lg" plot --out "$dir/$name.svg" --title "$name: latency, our server vs nginx (all rounds)" \
       "ours=$(ls "$dir/$name"-ours-r*.hlog | paste -sd,)" "nginx=$(ls "$dir/$name"-nginx-r*.hlog | paste -sd,)" 2>/dev/null

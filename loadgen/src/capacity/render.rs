@@ -108,7 +108,7 @@ pub fn headline(settings: &Settings, outcome: &Outcome) -> String {
     let steps = outcome.steps.len();
     let Some(pass) = found.pass else {
         return match found.limited_by {
-            LimitedBy::Generator => generator_limit(outcome, "no step passed before that"),
+            LimitedBy::Generator => generator_limit(outcome, "loadgen could not deliver even the start rate"),
             _ => format!(
                 "No capacity at {slo}: even the start rate {:.0} req/s fails (lower --start-rate)",
                 outcome.start_rate
@@ -131,18 +131,16 @@ pub fn headline(settings: &Settings, outcome: &Outcome) -> String {
         LimitedBy::MaxSteps => format!(
             "Capacity at {slo}: at least {pass:.0} req/s (--max-steps {steps} spent before a step failed)"
         ),
-        LimitedBy::Generator => {
-            generator_limit(outcome, &format!("the target passed {slo} up to {pass:.0} req/s"))
-        }
+        LimitedBy::Generator => generator_limit(outcome, &format!("the target met {slo} at {pass:.0} req/s")),
     }
 }
 
 fn generator_limit(outcome: &Outcome, so_far: &str) -> String {
-    let achieved = outcome.steps.last().map_or(0.0, |s| s.achieved_rps);
     let threads = outcome.threads;
     let plural = if threads == 1 { "" } else { "s" };
+    let limit = outcome.found.generator.unwrap_or(0.0);
     format!(
-        "loadgen saturated at {achieved:.0} req/s on {threads} thread{plural}; capacity is above \
+        "loadgen saturated at {limit:.0} req/s on {threads} thread{plural}; capacity is above \
          that ({so_far}; add loadgen threads, cores or machines)"
     )
 }
@@ -159,6 +157,8 @@ pub struct Document<'a> {
     /// The highest pass and the lowest failure are within the precision.
     pub converged: bool,
     pub lowest_failing_rate: Option<f64>,
+    /// The lowest rate loadgen could not deliver (its limit on this machine).
+    pub loadgen_limit: Option<f64>,
     pub start_rate: f64,
     pub probe_rps: Option<f64>,
     pub connections: usize,
@@ -183,6 +183,7 @@ impl<'a> Document<'a> {
             limited_by: outcome.found.limited_by,
             converged: outcome.found.converged,
             lowest_failing_rate: outcome.found.fail,
+            loadgen_limit: outcome.found.generator,
             start_rate: outcome.start_rate,
             probe_rps: outcome.probe_rps,
             connections: c.connections,

@@ -51,63 +51,63 @@ pub struct Found {
     pub pass: Option<f64>,
     /// Lowest rate that failed the SLO, if any.
     pub fail: Option<f64>,
+    /// Lowest rate loadgen could not deliver, if any.
+    pub generator: Option<f64>,
     pub limited_by: LimitedBy,
     /// The bracket is within the precision (false when the step budget ran out first).
     pub converged: bool,
 }
 
-/// Runs `measure(rate)` for each step's rate and returns what was found.
+/// Runs `measure(rate)` for each step's rate and returns what was found. A step loadgen
+/// could not deliver bounds the search from above like a failure, so the search narrows
+/// in on whichever limit comes first, the target's or loadgen's, and says which.
 pub fn search(bounds: Bounds, mut measure: impl FnMut(f64) -> Verdict) -> Found {
     let cap = |rate: f64| bounds.max_rate.map_or(rate, |max| rate.min(max));
-    let (mut pass, mut fail): (Option<f64>, Option<f64>) = (None, None);
+    // Highest pass, lowest SLO failure, lowest rate loadgen could not deliver.
+    let (mut pass, mut fail, mut generator): (Option<f64>, Option<f64>, Option<f64>) = (None, None, None);
+    let found = |pass, fail, generator: Option<f64>, converged| {
+        let limited_by = match (fail, generator) {
+            (Some(f), Some(g)) if g < f => LimitedBy::Generator,
+            (None, Some(_)) => LimitedBy::Generator,
+            (Some(_), _) => LimitedBy::Slo,
+            (None, None) => LimitedBy::MaxSteps,
+        };
+        Found {
+            pass,
+            fail,
+            generator,
+            limited_by,
+            converged,
+        }
+    };
     let mut rate = cap(bounds.start);
     for _ in 0..bounds.max_steps {
         match measure(rate) {
             Verdict::Pass => pass = Some(rate),
-            Verdict::Fail => fail = Some(rate),
-            Verdict::Generator => {
-                return Found {
-                    pass,
-                    fail,
-                    limited_by: LimitedBy::Generator,
-                    converged: false,
-                };
-            }
+            Verdict::Fail => fail = Some(fail.map_or(rate, |f: f64| f.min(rate))),
+            Verdict::Generator => generator = Some(generator.map_or(rate, |g: f64| g.min(rate))),
         }
-        let next = match (pass, fail) {
+        let upper = match (fail, generator) {
+            (Some(f), Some(g)) => Some(f.min(g)),
+            (f, g) => f.or(g),
+        };
+        rate = match (pass, upper) {
             (None, Some(_)) => break,
             (Some(p), None) if bounds.max_rate.is_some_and(|max| p >= max) => {
                 return Found {
-                    pass,
-                    fail,
                     limited_by: LimitedBy::MaxRate,
-                    converged: true,
+                    ..found(pass, fail, generator, true)
                 };
             }
             (Some(p), None) => cap(p * GROWTH),
-            (Some(p), Some(f)) if f / p - 1.0 <= bounds.precision => {
-                return Found {
-                    pass,
-                    fail,
-                    limited_by: LimitedBy::Slo,
-                    converged: true,
-                };
+            (Some(p), Some(u)) if u / p - 1.0 <= bounds.precision => {
+                return found(pass, fail, generator, true);
             }
-            (Some(p), Some(f)) => (p * f).sqrt(),
+            (Some(p), Some(u)) => (p * u).sqrt(),
             (None, None) => unreachable!("a measured step passed or failed"),
         };
-        rate = next;
     }
-    let limited_by = match fail {
-        None => LimitedBy::MaxSteps,
-        Some(_) => LimitedBy::Slo,
-    };
-    Found {
-        pass,
-        fail,
-        limited_by,
-        converged: false,
-    }
+    found(pass, fail, generator, false)
 }
 
 #[cfg(test)]
@@ -167,19 +167,28 @@ mod tests {
     }
 
     #[test]
-    fn the_generator_limit_ends_the_search_without_a_verdict_on_the_target() {
-        let mut tried = Vec::new();
-        let found = search(bounds(1_000.0), |rate| {
-            tried.push(rate);
-            if rate < 5_000.0 {
-                Verdict::Pass
-            } else {
-                Verdict::Generator
-            }
-        });
-        assert_eq!(tried, vec![1_000.0, 2_000.0, 4_000.0, 8_000.0]);
-        assert_eq!((found.pass, found.fail), (Some(4_000.0), None));
-        assert_eq!(found.limited_by, LimitedBy::Generator);
+    fn the_generator_limit_is_narrowed_like_a_failure_but_reported_as_loadgens() {
+        let run = |target: f64, generator: f64| {
+            search(bounds(1_000.0), |rate| match rate {
+                r if r > generator => Verdict::Generator,
+                r if r > target => Verdict::Fail,
+                _ => Verdict::Pass,
+            })
+        };
+        // loadgen gives out first: capacity is above its limit.
+        let found = run(1e9, 5_000.0);
+        let pass = found.pass.unwrap();
+        assert!(pass <= 5_000.0 && 5_000.0 / pass - 1.0 <= 0.02, "{found:?}");
+        assert_eq!((found.fail, found.limited_by), (None, LimitedBy::Generator));
+        assert!(found.converged);
+        // The target gives out first, with loadgen's limit above it.
+        let found = run(3_000.0, 5_000.0);
+        assert_eq!(found.limited_by, LimitedBy::Slo);
+        let (pass, fail) = (found.pass.unwrap(), found.fail.unwrap());
+        assert!(pass <= 3_000.0 && fail / pass - 1.0 <= 0.02, "{found:?}");
+        // loadgen fails at the very start: nothing is known.
+        let found = run(1e9, 500.0);
+        assert_eq!((found.pass, found.limited_by), (None, LimitedBy::Generator));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod hlog;
 pub mod output;
 pub mod svg;
 pub mod text;
+pub mod timeline;
 pub mod units;
 
 use std::collections::BTreeMap;
@@ -99,6 +100,8 @@ pub struct TargetReport {
 pub struct TargetWindow {
     pub cpu: ServerCpu,
     pub window_s: f64,
+    /// (time from the start of recording in ns, CPU seconds so far) at each sample.
+    pub marks: Vec<(u64, f64)>,
 }
 
 /// What the threads handed back, before it is turned into a report.
@@ -113,7 +116,7 @@ pub struct RunTotals {
     pub backlog: u64,
     pub cpu: CpuTime,
     pub busiest_thread_cpu_ns: u64,
-    /// Per-second histograms, when asked for (`--hlog`).
+    /// Per-second figures (and histograms when asked for, for `--hlog`).
     pub intervals: Option<Intervals>,
     pub target: Option<TargetWindow>,
     /// With https: what the handshake before the run agreed on.
@@ -197,6 +200,8 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetBreakdown>,
     pub warnings: Vec<String>,
+    /// Per second of the recorded phase: the samples `loadgen compare` tests.
+    pub timeline: Vec<timeline::Second>,
     /// The histograms themselves, lossless, for merging and comparing reports exactly.
     pub histograms: histograms::EncodedHistograms,
     /// Response-time histogram, nanoseconds.
@@ -205,7 +210,8 @@ pub struct Report {
     /// Service-time histogram, nanoseconds (open loop only; empty in closed loop).
     #[serde(skip)]
     pub service: Histogram<u64>,
-    /// Per-second response-time histograms (only when `RunOptions::intervals` was set).
+    /// Per-second response-time histograms (only when `RunOptions::intervals` was set;
+    /// the per-second figures are in `timeline` either way).
     #[serde(skip)]
     pub intervals: Option<Intervals>,
 }
@@ -259,6 +265,12 @@ impl Report {
         };
         let send_lag = open.then(|| Percentiles::of(&stats.send_lag));
         let mut target_warnings = Vec::new();
+        let intervals = totals.intervals.take();
+        let timeline = timeline::build(
+            config,
+            intervals.as_ref().map_or(&[], |i| &i.intervals),
+            totals.target.as_ref().map(|t| t.marks.as_slice()),
+        );
         let target = totals.target.take().map(|window| {
             for pid in window.cpu.vanished() {
                 target_warnings.push(format!(
@@ -324,6 +336,7 @@ impl Report {
             target,
             targets: breakdown(config, &totals.stats),
             warnings: Vec::new(),
+            timeline,
             histograms: histograms::EncodedHistograms::of(
                 &stats.response,
                 open.then_some(&stats.service),
@@ -331,7 +344,7 @@ impl Report {
             ),
             latency: stats.response.clone(),
             service: stats.service.clone(),
-            intervals: totals.intervals.take(),
+            intervals: intervals.filter(|i| i.histograms),
         };
         report.warnings = report.bottleneck_warnings();
         report.warnings.extend(target_warnings);

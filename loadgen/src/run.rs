@@ -48,7 +48,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Stop early (e.g. on Ctrl-C) and still report.
     pub stop: Arc<AtomicBool>,
-    /// Keep per-second response-time histograms (for `--hlog`).
+    /// Keep per-second response-time histograms (for `--hlog`); the per-second figures of
+    /// the report's timeline are kept either way.
     pub intervals: bool,
 }
 
@@ -176,9 +177,7 @@ impl Prepared<'_> {
         drop(tx);
         let progress = Progress::new(options.progress, start, record_from);
         let watch = Watch {
-            intervals: options
-                .intervals
-                .then(|| IntervalBuilder::new(record_from, now_ns())),
+            intervals: IntervalBuilder::new(record_from, now_ns(), options.intervals),
             target: (!config.server_pids.is_empty()).then(|| ServerCpu::new(&config.server_pids)),
         };
         let gathered = gather(&rx, progress, record_from, watch);
@@ -203,12 +202,13 @@ struct Gathered {
 
 /// Work done on the main thread alongside merging (never on the request path).
 struct Watch {
-    intervals: Option<IntervalBuilder>,
+    intervals: IntervalBuilder,
     target: Option<ServerCpu>,
 }
 
 /// Merge the threads' messages until every thread has finished (all senders dropped).
-/// The target's CPU is sampled when recording starts, once a second, and at the end.
+/// The target's CPU is sampled when recording starts, on each whole second of the recorded
+/// phase (so the timeline can give each second's CPU) and at the end.
 fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut watch: Watch) -> Gathered {
     let mut totals = RunTotals {
         stats: Stats::new(),
@@ -227,6 +227,8 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
     let (mut finished_at, mut stopped_at) = (record_from, record_from);
     let mut ever_connected = false;
     let (mut target_from, mut next_sample) = (record_from, record_from);
+    // The target's CPU seconds so far at each sample, by time from the start of recording.
+    let mut target_marks = Vec::new();
     loop {
         let now = now_ns();
         if let Some(target) = &mut watch.target
@@ -238,22 +240,20 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
                 target.start();
                 target_from = now;
             }
-            next_sample = now + SECOND_NS;
+            target_marks.push((now - record_from, target.cpu_s()));
+            let elapsed = (now - record_from) / SECOND_NS;
+            next_sample = record_from + (elapsed + 1) * SECOND_NS;
         }
-        // Wake for the target's start sample rather than up to a second late.
+        // With a target to sample, wake on its whole seconds rather than up to a second late.
         let wait = match &watch.target {
-            Some(target) if !target.started() => next_sample.saturating_sub(now).min(SECOND_NS),
-            _ => SECOND_NS,
+            Some(_) => next_sample.saturating_sub(now).min(SECOND_NS),
+            None => SECOND_NS,
         };
         let message = rx.recv_timeout(Duration::from_nanos(wait));
-        if let Some(intervals) = &mut watch.intervals {
-            match &message {
-                Ok(Message::Tick(stats)) => intervals.add_tick(&stats.response, now_ns()),
-                Ok(Message::Done(stats, summary)) => {
-                    intervals.add_final(&stats.response, summary.finished_at)
-                }
-                Err(_) => {}
-            }
+        match &message {
+            Ok(Message::Tick(stats)) => watch.intervals.add_tick(stats, now_ns()),
+            Ok(Message::Done(stats, summary)) => watch.intervals.add_final(stats, summary.finished_at),
+            Err(_) => {}
         }
         match message {
             Ok(Message::Tick(stats)) => totals.stats.merge(&stats),
@@ -284,11 +284,17 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
     // one request stuck until --timeout must not lower a run's rps by a third.
     totals.duration_s = stopped_at.saturating_sub(record_from) as f64 / 1e9;
     totals.drain_s = finished_at.saturating_sub(stopped_at) as f64 / 1e9;
-    totals.intervals = watch.intervals.map(|i| i.finish(recorded_ns));
+    totals.intervals = Some(watch.intervals.finish(recorded_ns));
     totals.target = watch.target.map(|mut cpu| {
         cpu.sample();
-        let window_s = now_ns().saturating_sub(target_from) as f64 / 1e9;
-        TargetWindow { cpu, window_s }
+        let now = now_ns();
+        target_marks.push((now.saturating_sub(record_from), cpu.cpu_s()));
+        let window_s = now.saturating_sub(target_from) as f64 / 1e9;
+        TargetWindow {
+            cpu,
+            window_s,
+            marks: target_marks,
+        }
     });
     Gathered {
         totals,

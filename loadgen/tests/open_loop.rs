@@ -116,4 +116,15 @@ fn stages_send_the_integral_of_the_ramp() {
     assert_eq!(report.stages.len(), 2);
     let lag = report.send_lag_us.unwrap();
     assert!(lag.p50 < 1_000.0, "send lag p50 {} us", lag.p50);
+    // The timeline follows the ramp: 200 requests in the first second, 400 in the second.
+    let seconds: Vec<(u64, Option<f64>, f64)> = report
+        .timeline
+        .iter()
+        .map(|s| (s.t, s.offered_rps, s.sent_rps * s.length_s))
+        .collect();
+    assert_eq!(seconds.len(), 2, "{seconds:?}");
+    assert_eq!((seconds[0].0, seconds[0].1), (0, Some(200.0)));
+    assert_eq!((seconds[1].0, seconds[1].1), (1, Some(400.0)));
+    assert!((196.0..=204.0).contains(&seconds[0].2), "{seconds:?}");
+    assert!((396.0..=404.0).contains(&seconds[1].2), "{seconds:?}");
 }

@@ -62,6 +62,31 @@ fn hlog_bmf_and_svg_from_one_open_loop_run() {
     assert_eq!(total, requests);
     assert_eq!(starts, vec![0.0, 1.0, 2.0]);
 
+    // The timeline: the same three seconds (without --hlog too), adding up to the report's
+    // responses and sends exactly, with the schedule's rate offered in each.
+    let timeline = report["timeline"].as_array().unwrap();
+    let field = |key: &str| -> Vec<f64> { timeline.iter().map(|s| s[key].as_f64().unwrap()).collect() };
+    assert_eq!(field("t"), vec![0.0, 1.0, 2.0]);
+    assert_eq!(field("offered_rps"), vec![500.0; 3]);
+    assert_eq!(field("errors"), vec![0.0; 3]);
+    let total = |key: &str| -> u64 {
+        timeline
+            .iter()
+            .map(|s| (s[key].as_f64().unwrap() * s["length_s"].as_f64().unwrap()).round() as u64)
+            .sum()
+    };
+    assert_eq!(total("rps"), requests);
+    assert_eq!(total("sent_rps"), report["sent"].as_u64().unwrap());
+    let (first, p50s) = (&timeline[0], field("p50_us"));
+    assert!(
+        (480.0..=520.0).contains(&first["rps"].as_f64().unwrap()),
+        "{first}"
+    );
+    assert!(
+        p50s.iter()
+            .all(|p| *p > 0.0 && *p < report["latency_us"]["max"].as_f64().unwrap() + 1.0)
+    );
+
     // The report carries its histograms losslessly: decoded, they are the report's figures.
     let encoded = &report["histograms"];
     assert_eq!(encoded["encoding"], "hdrhistogram-v2-deflate-base64");

@@ -63,6 +63,14 @@ fn a_child_process_gets_a_target_section_with_the_cpu_it_burned() {
     let requests = json["requests"].as_f64().unwrap();
     let per_request = target["cpu_us_per_request"].as_f64().unwrap();
     assert!((per_request - cpu_s * 1e6 / requests).abs() < 1e-6 * per_request.max(1.0));
+    // The timeline's one full second has its own share, sampled on its boundaries.
+    let second = &json["timeline"][0];
+    let second_cpu_s =
+        second["target_cpu_us_per_req"].as_f64().unwrap() * second["rps"].as_f64().unwrap() / 1e6;
+    assert!(
+        (0.2..=cpu_s + 0.011).contains(&second_cpu_s),
+        "{second} vs {cpu_s}"
+    );
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(
         text.contains("Target CPU: ") && text.contains("% of a core), "),

@@ -9,6 +9,7 @@ pub mod hlog;
 pub mod output;
 pub mod svg;
 pub mod text;
+pub mod timeline;
 pub mod units;
 
 use std::collections::BTreeMap;
@@ -102,6 +103,8 @@ pub struct TargetReport {
 pub struct TargetWindow {
     pub cpu: ServerCpu,
     pub window_s: f64,
+    /// (time from the start of recording in ns, CPU seconds so far) at each sample.
+    pub marks: Vec<(u64, f64)>,
 }
 
 /// What the threads handed back, before it is turned into a report.
@@ -118,7 +121,7 @@ pub struct RunTotals {
     pub busiest_thread_cpu_ns: u64,
     /// The highest share (0-1) of the window a thread spent outside poll.
     pub busiest_thread_saturation: f64,
-    /// Per-second histograms, when asked for (`--hlog`).
+    /// Per-second figures (and histograms when asked for, for `--hlog`).
     pub intervals: Option<Intervals>,
     pub target: Option<TargetWindow>,
     /// With https: what the handshake before the run agreed on.
@@ -217,6 +220,8 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetBreakdown>,
     pub warnings: Vec<String>,
+    /// Per second of the recorded phase: the samples `loadgen compare` tests.
+    pub timeline: Vec<timeline::Second>,
     /// The histograms themselves, lossless, for merging and comparing reports exactly.
     pub histograms: histograms::EncodedHistograms,
     /// Response-time histogram, nanoseconds.
@@ -225,7 +230,8 @@ pub struct Report {
     /// Service-time histogram, nanoseconds (open loop only; empty in closed loop).
     #[serde(skip)]
     pub service: Histogram<u64>,
-    /// Per-second response-time histograms (only when `RunOptions::intervals` was set).
+    /// Per-second response-time histograms (only when `RunOptions::intervals` was set;
+    /// the per-second figures are in `timeline` either way).
     #[serde(skip)]
     pub intervals: Option<Intervals>,
 }
@@ -280,6 +286,12 @@ impl Report {
         };
         let send_lag = open.then(|| Percentiles::of(&stats.send_lag));
         let mut target_warnings = Vec::new();
+        let intervals = totals.intervals.take();
+        let timeline = timeline::build(
+            config,
+            intervals.as_ref().map_or(&[], |i| &i.intervals),
+            totals.target.as_ref().map(|t| t.marks.as_slice()),
+        );
         let target = totals.target.take().map(|window| {
             for pid in window.cpu.vanished() {
                 target_warnings.push(format!(
@@ -354,6 +366,7 @@ impl Report {
             target,
             targets: breakdown(config, &totals.stats),
             warnings: Vec::new(),
+            timeline,
             histograms: histograms::EncodedHistograms::of(
                 &stats.response,
                 open.then_some(&stats.service),
@@ -361,7 +374,7 @@ impl Report {
             ),
             latency: stats.response.clone(),
             service: stats.service.clone(),
-            intervals: totals.intervals.take(),
+            intervals: intervals.filter(|i| i.histograms),
         };
         report.warnings = report.bottleneck_warnings();
         report.warnings.extend(target_warnings);

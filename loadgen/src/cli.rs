@@ -62,7 +62,7 @@ struct Args {
     /// Benchmark name in the BMF file [default: METHOD path]
     #[arg(long, value_name = "NAME", requires = "bmf")]
     bmf_name: Option<String>,
-    /// Write the latency percentile chart (SVG) to PATH
+    /// Write the latency percentile chart (SVG) to PATH (with --stages: rates and latency over time)
     #[arg(long, value_name = "PATH")]
     svg: Option<PathBuf>,
     /// Check METRIC OP VALUE after the run, e.g. 'p99 < 2ms' (repeatable; exit 3 if one fails)

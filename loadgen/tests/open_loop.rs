@@ -128,3 +128,39 @@ fn stages_send_the_integral_of_the_ramp() {
     assert!((196.0..=204.0).contains(&seconds[0].2), "{seconds:?}");
     assert!((396.0..=404.0).contains(&seconds[1].2), "{seconds:?}");
 }
+
+#[test]
+fn svg_with_stages_draws_rates_and_latency_over_time() {
+    let server = ok_server();
+    let dir = common::scratch_dir("stages-svg");
+    let svg = dir.join("stages.svg");
+    let out = common::loadgen(&[
+        "-t1",
+        "-c2",
+        "--no-progress",
+        "--stages",
+        "1s:100,1s:100",
+        "--svg",
+        svg.to_str().unwrap(),
+        &server.url,
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("well-formed SVG");
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter_map(|n| n.text())
+        .map(str::trim)
+        .collect();
+    for label in [
+        "offered",
+        "sent",
+        "answered",
+        "p50",
+        "p99",
+        "Seconds into the recorded run",
+    ] {
+        assert!(texts.contains(&label), "{label}: {texts:?}");
+    }
+    assert!(String::from_utf8_lossy(&out.stdout).contains("open loop ramping through 1s:100,1s:100"));
+}

@@ -9,6 +9,7 @@ pub mod hlog;
 pub mod output;
 pub mod svg;
 pub mod text;
+pub mod timechart;
 pub mod timeline;
 pub mod units;
 

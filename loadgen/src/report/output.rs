@@ -5,7 +5,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use super::{Report, bmf, hgrm, hlog, svg, text};
+use super::{Report, bmf, hgrm, hlog, svg, text, timechart};
 
 /// Where and how to report (what the command line asked for).
 #[derive(Debug, Clone, Default)]
@@ -75,8 +75,14 @@ pub fn emit(report: &Report, output: &Output) -> Result<(), String> {
     Ok(())
 }
 
-/// Response time, and in open loop service time, with the URL and rate in the title.
+/// Response time, and in open loop service time, with the URL and rate in the title; with
+/// `--stages`, rates and latency over time instead.
 fn chart(report: &Report) -> Result<String, String> {
+    if !report.stages.is_empty() {
+        let title = format!("{} {}: stages over time", report.method, report.url);
+        return timechart::render(&title, &report.timeline)
+            .map_err(|e| format!("--svg: cannot draw the chart: {e}"));
+    }
     let mut series = vec![svg::Series {
         name: "response time",
         histogram: &report.latency,

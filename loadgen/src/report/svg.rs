@@ -8,7 +8,7 @@ use hdrhistogram::Histogram;
 use plotters::coord::ranged1d::{AsRangedCoord, DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 
-const SIZE: (u32, u32) = (1000, 600);
+pub(crate) const SIZE: (u32, u32) = (1000, 600);
 /// Right end of the x axis: 99.999% (10^5 "nines" scale).
 const MAX_NINES: f64 = 5.0;
 pub(crate) const COLORS: [RGBColor; 6] = [

@@ -4,15 +4,6 @@ mod common;
 
 use std::process::Command;
 
-fn svg_texts(path: &std::path::Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let doc = roxmltree::Document::parse(&text).expect("well-formed SVG");
-    doc.descendants()
-        .filter_map(|n| n.text())
-        .map(|t| t.trim().to_string())
-        .collect()
-}
-
 #[test]
 fn curves_from_two_runs_and_a_ratio_bar_chart() {
     let server = common::ok_server();
@@ -38,7 +29,7 @@ fn curves_from_two_runs_and_a_ratio_bar_chart() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let texts = svg_texts(&curves);
+    let texts = common::svg_texts(&curves);
     for label in ["two runs", "first", "second", "99%"] {
         assert!(texts.iter().any(|t| t == label), "{label} missing from {texts:?}");
     }
@@ -59,7 +50,7 @@ fn curves_from_two_runs_and_a_ratio_bar_chart() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let texts = svg_texts(&bars);
+    let texts = common::svg_texts(&bars);
     for label in ["json", "plaintext", "rps ratio"] {
         assert!(texts.iter().any(|t| t == label), "{label} missing from {texts:?}");
     }

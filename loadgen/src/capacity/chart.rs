@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::step::Step;
 use crate::assert::{Assertion, Op};
 use crate::metric::{Metric, Stat};
-use crate::report::svg::{COLORS, chart_svg};
+use crate::report::svg::{COLORS, chart_svg, legend, line};
 
 /// One search on the chart.
 pub struct Curve<'a> {
@@ -76,14 +76,10 @@ pub fn render(title: &str, curves: &[Curve<'_>], slos: &[(String, f64)]) -> Resu
                     1 => label.to_string(),
                     _ => format!("{} {label}", curve.name),
                 };
-                let line = points(curve, read);
+                let points = points(curve, read);
+                line(&mut chart, points.clone(), &name, c.stroke_width(2))?;
                 chart
-                    .draw_series(LineSeries::new(line.clone(), c.stroke_width(2)))
-                    .map_err(|e| e.to_string())?
-                    .label(name)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-                chart
-                    .draw_series(line.into_iter().map(|p| Circle::new(p, 3, c.filled())))
+                    .draw_series(points.into_iter().map(|p| Circle::new(p, 3, c.filled())))
                     .map_err(|e| e.to_string())?;
             }
             if let Some(capacity) = curve.capacity {
@@ -91,34 +87,19 @@ pub fn render(title: &str, curves: &[Curve<'_>], slos: &[(String, f64)]) -> Resu
                     1 => format!("capacity {capacity:.0} req/s"),
                     _ => format!("{} capacity {capacity:.0} req/s", curve.name),
                 };
-                chart
-                    .draw_series(LineSeries::new(
-                        vec![(capacity, lo), (capacity, hi)],
-                        BLACK.stroke_width(1),
-                    ))
-                    .map_err(|e| e.to_string())?
-                    .label(label)
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
+                line(
+                    &mut chart,
+                    vec![(capacity, lo), (capacity, hi)],
+                    &label,
+                    BLACK.stroke_width(1),
+                )?;
             }
         }
         for (label, ms) in slos {
-            let red = RGBColor(200, 0, 0);
-            chart
-                .draw_series(LineSeries::new(
-                    vec![(0.0, *ms), (x_max, *ms)],
-                    red.stroke_width(1),
-                ))
-                .map_err(|e| e.to_string())?
-                .label(label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], red.stroke_width(1)));
+            let red = RGBColor(200, 0, 0).stroke_width(1);
+            line(&mut chart, vec![(0.0, *ms), (x_max, *ms)], label, red)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| e.to_string())
+        legend(&mut chart)
     })
 }
 

@@ -35,6 +35,24 @@ pub struct Settings {
     pub max_rate: Option<f64>,
 }
 
+impl Settings {
+    /// `loadgen capacity`'s defaults: start from the probe, 2% precision, at most 20 steps of
+    /// 5 s after 1 s of warm-up, no rate cap.
+    pub fn new(config: Config, slos: Vec<Assertion>) -> Settings {
+        Settings {
+            config,
+            slos,
+            default_slos: 0,
+            start_rate: None,
+            precision: 0.02,
+            max_steps: 20,
+            step_duration: Duration::from_secs(5),
+            step_warmup: Duration::from_secs(1),
+            max_rate: None,
+        }
+    }
+}
+
 /// The closed-loop probe's length (when no start rate is given).
 const PROBE: Duration = Duration::from_secs(1);
 /// The default start rate is the probe's rate divided by this.

@@ -5,6 +5,7 @@
 use std::ops::Range;
 
 use hdrhistogram::Histogram;
+use plotters::coord::CoordTranslate;
 use plotters::coord::ranged1d::{AsRangedCoord, DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 
@@ -45,20 +46,14 @@ pub fn render(title: &str, series: &[Series<'_>]) -> Result<String, String> {
             .draw()
             .map_err(|e| e.to_string())?;
         for (i, (s, points)) in series.iter().zip(curves).enumerate() {
-            let color = COLORS[i % COLORS.len()];
-            chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))
-                .map_err(|e| e.to_string())?
-                .label(s.name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            line(
+                &mut chart,
+                points,
+                s.name,
+                COLORS[i % COLORS.len()].stroke_width(2),
+            )?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| e.to_string())
+        legend(&mut chart)
     })
 }
 
@@ -87,6 +82,34 @@ pub(crate) fn chart_svg<X: AsRangedCoord, Y: AsRangedCoord>(
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)
+}
+
+/// A named line with its legend entry.
+pub(crate) fn line<CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, CT>,
+    points: Vec<(f64, f64)>,
+    name: &str,
+    style: ShapeStyle,
+) -> Result<(), String> {
+    chart
+        .draw_series(LineSeries::new(points, style))
+        .map_err(|e| e.to_string())?
+        .label(name)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+    Ok(())
+}
+
+/// The charts' legend: top left, over a light background.
+pub(crate) fn legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())
 }
 
 /// The x axis: x = log10(1/(1-p)), so 0 is 0%, 1 is 90%, 2 is 99%, ..., with tick marks

@@ -4,7 +4,7 @@
 
 use plotters::prelude::*;
 
-use super::svg::{COLORS, SIZE};
+use super::svg::{COLORS, SIZE, legend, line};
 use super::timeline::Second;
 
 type Read = fn(&Second) -> Option<f64>;
@@ -81,17 +81,7 @@ fn panel(
         .map_err(|e| e.to_string())?;
     for (i, (name, read)) in series.iter().enumerate() {
         let color = COLORS[(first_color + i) % COLORS.len()];
-        chart
-            .draw_series(LineSeries::new(points(*read), color.stroke_width(2)))
-            .map_err(|e| e.to_string())?
-            .label(*name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        line(&mut chart, points(*read), name, color.stroke_width(2))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| e.to_string())
+    legend(&mut chart)
 }

@@ -23,7 +23,8 @@ use load::{LoadArgs, parse_duration};
     about = "HTTP/1.1 load generator: closed and open loop, coordinated-omission-corrected latencies",
     after_help = "Exit codes: 0 the run completed, 1 the target could never be reached \
                   (or a report could not be written), 2 usage error, 3 an --assert failed.\n\
-                  Compare two JSON reports: loadgen compare BASE.json NEW.json (see loadgen compare --help)."
+                  Compare two JSON reports: loadgen compare BASE.json NEW.json (see loadgen compare --help).\n\
+                  Find the highest rate meeting an SLO: loadgen capacity --slo 'p99<2ms' URL (see loadgen capacity --help)."
 )]
 struct Args {
     #[command(flatten)]

@@ -269,12 +269,13 @@ compare_run() {
 # capacity_run TARGET SCENARIO PATH CONNS EXTRA ROUND PID PORT: one capacity search at the
 # SLO $CAPACITY, steps of $DURATION, into $OUT (exit 3, no rate met the SLO, is a result).
 capacity_run() {
-  local target=$1 name=$2 path=$3 conns=$4 extra=$5 round=$6 port=$8 status=0
+  local target=$1 name=$2 path=$3 conns=$4 extra=$5 round=$6 pid=$7 port=$8 status=0
   conns=${conns//\$CONNS/$CONNS}
   local base="$OUT/$name-$target-r$round"
   # shellcheck disable=SC2086
   taskset -c "$GEN_CPU" "$ROOT/target/release/loadgen" capacity -t1 -c"$conns" --slo "$CAPACITY" \
-    --step-duration "$DURATION" --step-warmup 500ms --no-progress --json "$base.json" $extra ${LOADGEN_TLS:-} \
+    --step-duration "$DURATION" --step-warmup 500ms --server-pid "$pid" --no-progress --json "$base.json" \
+    $extra ${LOADGEN_TLS:-} \
     "${SCHEME:-http}://${HOST:-127.0.0.1}:$port$path" >"$base.txt" 2>&1 || status=$?
   if [ "$status" != 0 ] && [ "$status" != 3 ]; then
     echo "loadgen capacity failed for $target $name (round $round):" >&2

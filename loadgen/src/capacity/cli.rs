@@ -22,7 +22,8 @@ use crate::metric::Metric;
     after_help = "Steps grow the rate x2 from the start until one fails, then bisect until the \
                   highest pass and lowest failure are within --precision. A step passes when \
                   every SLO holds and loadgen delivered the rate (99% sent, median send lag \
-                  under 1ms); when loadgen itself cannot keep up the search stops and says so.\n\
+                  under 1ms); a step loadgen itself could not deliver bounds the search too, and the \
+                  result then says the capacity is above loadgen's limit.\n\
                   Exit codes: 0 a capacity was found, 1 the target could not be reached, loadgen \
                   could not deliver even the start rate (or a file was not written), 2 usage \
                   error, 3 even the start rate failed the SLOs."

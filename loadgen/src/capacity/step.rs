@@ -42,6 +42,9 @@ pub struct Step {
     pub send_lag_p50_us: f64,
     pub generator_lag_p50_us: f64,
     pub busiest_thread_cpu_pct: f64,
+    /// With `--server-pid`: the target's CPU per response over the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_cpu_us_per_req: Option<f64>,
 }
 
 /// Judge a step's report: the generator's own lateness voids the step (nothing is known
@@ -118,5 +121,6 @@ pub fn judge(rate: f64, report: &Report, slos: &[Assertion]) -> Step {
         send_lag_p50_us: report.send_lag_us.map_or(0.0, |l| l.p50),
         generator_lag_p50_us: report.generator_lag_us.map_or(0.0, |l| l.p50),
         busiest_thread_cpu_pct: report.generator.busiest_thread_cpu_pct,
+        target_cpu_us_per_req: report.target.as_ref().map(|t| t.cpu_us_per_request),
     }
 }

@@ -80,6 +80,11 @@ struct Args {
     /// Connect timeout
     #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
     connect_timeout: Duration,
+    /// Connections being opened or not yet answered, at most N at once (shared over the
+    /// threads, at least one each); the others wait their turn, so a connect storm does not
+    /// overrun the target's listen queues
+    #[arg(long, default_value_t = crate::config::DEFAULT_CONNECT_CONCURRENCY, value_name = "N")]
+    connect_concurrency: usize,
     /// Apply load for this long before recording
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = parse_duration)]
     warmup: Duration,
@@ -203,6 +208,7 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
     };
     config.timeout = args.timeout;
     config.connect_timeout = args.connect_timeout;
+    config.connect_concurrency = args.connect_concurrency;
     config.warmup = args.warmup;
     config.server_pids = args.server_pids;
     config.tls = TlsOptions {
@@ -370,6 +376,10 @@ mod tests {
             (&["--hlog", "/nonexistent/x.hlog", "http://h/"], "--hlog"),
             (&["--bmf-name", "x", "http://h/"], "--bmf"),
             (&["--server-pid", "abc", "http://h/"], "--server-pid"),
+            (
+                &["--connect-concurrency", "0", "http://h/"],
+                "--connect-concurrency",
+            ),
             (&["--assert", "p99 < 2", "http://h/"], "--assert"),
             (&["--assert", "service_p99 < 2ms", "http://h/"], "--assert"),
             (&[], "<URL>"),

@@ -18,6 +18,7 @@ use crate::timer::SendTimer;
 use crate::tls::TlsClient;
 use oscalls::cpu::CpuTime;
 
+mod pacing;
 mod recovery;
 mod send;
 
@@ -66,6 +67,8 @@ pub struct Shared {
 /// This thread's share of the work.
 pub struct Share {
     pub connections: usize,
+    /// Connections being opened or not yet answered, at most (see `pacing`).
+    pub connect_window: usize,
     pub rate: Option<f64>,
     pub budget: Option<u64>,
 }
@@ -82,6 +85,8 @@ pub struct Summary {
     pub stopped_at: u64,
     pub finished_at: u64,
     pub ever_connected: bool,
+    /// The first time every connection of the thread was open at once.
+    pub all_open_at: Option<u64>,
 }
 
 pub enum Message {
@@ -111,6 +116,15 @@ pub struct Worker {
     timer: Option<SendTimer>,
     /// Open loop: connections with a free pipeline slot, served round robin.
     free: VecDeque<usize>,
+    /// Connect pacing (see `pacing`): connections not yet answered, their bound, and the
+    /// connections waiting for room, oldest first.
+    unproven: usize,
+    window: usize,
+    held: VecDeque<u32>,
+    /// Closed loop: connections are still being started for the first time.
+    ramping: bool,
+    /// Connections open now (for `Summary::all_open_at`).
+    open: usize,
     /// Recorded requests still allowed (`--requests`).
     budget: Option<u64>,
     inflight: u64,
@@ -155,6 +169,11 @@ impl Worker {
             schedule,
             timer,
             free: VecDeque::with_capacity(share.connections),
+            unproven: 0,
+            window: share.connect_window.max(1),
+            held: VecDeque::new(),
+            ramping: share.rate.is_none(),
+            open: 0,
             budget: share.budget,
             inflight: 0,
             unused: 0,
@@ -215,6 +234,7 @@ impl Worker {
                 self.scan(now);
                 next_scan = now + SCAN_NS;
             }
+            self.admit(now);
             self.dispatch(self.shared.stop_at.unwrap_or(u64::MAX));
             let mut wake = next_tick.min(next_scan);
             wake = match (self.sending, self.shared.stop_at) {
@@ -301,6 +321,11 @@ impl Worker {
     }
 
     fn on_open(&mut self, i: usize, now: u64) {
+        self.conns[i].opened();
+        self.open += 1;
+        if self.open == self.conns.len() && self.summary.all_open_at.is_none() {
+            self.summary.all_open_at = Some(now);
+        }
         if !self.summary.ever_connected {
             self.summary.ever_connected = true;
             self.start_send_clock(now);
@@ -317,6 +342,9 @@ impl Worker {
             self.dispatch(self.shared.stop_at.unwrap_or(u64::MAX));
         } else {
             self.fill(i);
+        }
+        if self.conns[i].inflight.is_empty() {
+            self.answered(i); // nothing to send: nothing would prove it
         }
     }
 
@@ -342,6 +370,7 @@ impl Worker {
         if finished > 0 {
             self.inflight -= finished;
             self.last_progress = now;
+            self.answered(i);
         }
         let conn = &self.conns[i];
         // Its last request answered and the server kept it open: close it ourselves.

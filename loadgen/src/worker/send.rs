@@ -9,7 +9,7 @@ use crate::schedule::Schedule;
 impl Worker {
     /// Closed loop: top the connection up to `--pipeline` requests, written in one go.
     pub(super) fn fill(&mut self, i: usize) {
-        if !self.sending || self.conns[i].state != State::Open {
+        if !self.sending || self.conns[i].state != State::Open || self.waits_for_ramp(i) {
             return;
         }
         // Read just before the write, so latency does not include our own parsing.

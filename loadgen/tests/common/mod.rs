@@ -81,7 +81,14 @@ pub fn serve<F>(respond: F) -> TestServer
 where
     F: Fn(u64, &mut Replier<'_>) -> After + Send + Sync + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    serve_on(TcpListener::bind("127.0.0.1:0").unwrap(), respond)
+}
+
+/// `serve` on a listener made by the test (e.g. with a small backlog).
+pub fn serve_on<F>(listener: TcpListener, respond: F) -> TestServer
+where
+    F: Fn(u64, &mut Replier<'_>) -> After + Send + Sync + 'static,
+{
     let url = format!("http://{}/test", listener.local_addr().unwrap());
     let seen = Arc::new(Seen::default());
     let respond = Arc::new(respond);

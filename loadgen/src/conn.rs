@@ -65,6 +65,8 @@ pub struct Conn {
     pub inflight: VecDeque<InFlight>,
     /// Queued request bytes; `out[out_pos..]` is not yet accepted by the socket. Requests
     /// are copied in (tens of bytes each), so a batch of any mix goes out in one write.
+    /// Allocated by the first batch, at its size (a fixed 256 B per request was most of
+    /// a connection's memory), and kept: later batches reuse it.
     out: Vec<u8>,
     out_pos: usize,
     /// A response head split across reads (rare; its capacity is kept for reuse).
@@ -87,7 +89,7 @@ impl Conn {
             io: None,
             parser: ResponseParser::new(),
             inflight: VecDeque::with_capacity(pipeline),
-            out: Vec::with_capacity(256 * pipeline),
+            out: Vec::new(),
             out_pos: 0,
             carry: Vec::new(),
             since: 0,

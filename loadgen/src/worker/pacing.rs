@@ -44,6 +44,7 @@ impl Worker {
         }
         if self.ramping && (self.held.is_empty() || !self.wants_connections()) {
             self.ramping = false;
+            self.held.shrink_to_fit(); // it held most connections for a moment
             for j in 0..self.conns.len() {
                 // Leave the `--requests` budget that connections still opening will use.
                 if self.budget.is_some_and(|left| left <= self.unused) {

@@ -31,6 +31,24 @@ fn no_more_connections_than_the_window_wait_for_an_answer() {
     }
 }
 
+/// Open loop starts its send clock once every connection has been started: a connection
+/// opened with nothing to send is proven, so pacing never waits for answers to requests
+/// that went out during the ramp (here: never), and all 20 connections open.
+#[test]
+fn open_loop_opens_every_connection_before_sending() {
+    let server = serve(|_, _| After::KeepOpen);
+    let mut config = server.config();
+    config.connections = 20;
+    config.connect_concurrency = 4;
+    config.rate = Some(100_000.0); // requests are due as soon as the clock starts
+    config.duration = Some(Duration::from_millis(300));
+    config.timeout = Duration::from_secs(1);
+    let report = loadgen::run(&config).unwrap();
+    assert_eq!(report.connections_opened, 20);
+    assert_eq!(server.requests(), 20); // one each, never answered
+    assert!(report.all_open_s.is_some());
+}
+
 /// A listener with a backlog of 16 and one thread accepting (and starting a thread per
 /// connection): 3,000 connections, one request each. Unpaced, the connects run far ahead
 /// of the accepts, the accept queue overflows and the kernel drops SYNs: the requests are

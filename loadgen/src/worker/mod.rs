@@ -121,7 +121,7 @@ pub struct Worker {
     unproven: usize,
     window: usize,
     held: VecDeque<u32>,
-    /// Closed loop: connections are still being started for the first time.
+    /// Connections are still being started for the first time (see `pacing`).
     ramping: bool,
     /// Connections open now (for `Summary::all_open_at`).
     open: usize,
@@ -172,7 +172,7 @@ impl Worker {
             unproven: 0,
             window: share.connect_window.max(1),
             held: VecDeque::new(),
-            ramping: share.rate.is_none(),
+            ramping: true,
             open: 0,
             budget: share.budget,
             inflight: 0,
@@ -328,7 +328,9 @@ impl Worker {
         }
         if !self.summary.ever_connected {
             self.summary.ever_connected = true;
-            self.start_send_clock(now);
+            if !self.ramping {
+                self.start_send_clock(now); // else when the ramp ends
+            }
         }
         // Back off hard only while the target refuses connections.
         self.conns[i].reset_backoff();

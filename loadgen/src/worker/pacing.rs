@@ -7,10 +7,12 @@
 //! (open loop), or when it closes. A connection replacing one the target closed in order
 //! (`--no-keepalive`, `--requests-per-conn`) is not paced: the target's answers clock those.
 //!
-//! Closed loop, until every connection has been started once (the ramp), an answered
-//! connection waits instead of sending its next request: a target busy with the load
-//! accepts slowly (nginx takes one connection per event-loop pass), so load would starve
-//! the ramp. Connections first, then load, as an unpaced storm gets by racing ahead.
+//! Until every connection has been started once (the ramp), load waits: in closed loop an
+//! answered connection does not send its next request, in open loop the send clock has not
+//! started (so a connection opens with nothing to send, and only connects in flight are
+//! bounded). A target busy with load accepts slowly (nginx takes one connection per
+//! event-loop pass), so load would starve the ramp, and an open loop short of connections
+//! queues its requests. Connections first, then load.
 
 use mio::Token;
 
@@ -43,8 +45,18 @@ impl Worker {
             self.connect(i as usize, now, true);
         }
         if self.ramping && (self.held.is_empty() || !self.wants_connections()) {
-            self.ramping = false;
-            self.held.shrink_to_fit(); // it held most connections for a moment
+            self.end_ramp(now);
+        }
+    }
+
+    fn end_ramp(&mut self, now: u64) {
+        self.ramping = false;
+        self.held.shrink_to_fit(); // it held most connections for a moment
+        if self.schedule.is_some() {
+            if self.summary.ever_connected {
+                self.start_send_clock(now);
+            }
+        } else {
             for j in 0..self.conns.len() {
                 // Leave the `--requests` budget that connections still opening will use.
                 if self.budget.is_some_and(|left| left <= self.unused) {

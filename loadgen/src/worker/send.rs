@@ -32,7 +32,7 @@ impl Worker {
     /// the intended times taken at the end of the window (also when the stop check ran a
     /// moment before the clock passed it).
     pub(super) fn dispatch(&mut self, until: u64) {
-        if !self.sending || self.schedule.is_none() {
+        if !self.sending || self.schedule.is_none() || self.ramping {
             return;
         }
         while let Some(&i) = self.free.front() {

@@ -12,7 +12,11 @@
 # SYN retransmits). The counters are system-wide: run nothing else meanwhile (the bench lock).
 # Rounds interleave ours paced, ours unpaced, nginx paced, nginx unpaced.
 #
-# Usage: scripts/bench-connect-storm.sh [--connections 10000] [--rounds 3] [--duration 3s] [--out DIR]
+# --rate R: open loop at R requests/s instead (the report's send lag and backlog show whether
+# the connections were there when the requests were due).
+#
+# Usage: scripts/bench-connect-storm.sh [--connections 10000] [--rounds 3] [--duration 3s]
+#                                       [--rate R] [--out DIR]
 # Each side needs N + 1000 descriptors (`ulimit -Hn` is 20,000 on the project's VM and root
 # cannot raise it there, so 100k connections cannot be measured on it).
 # Writes DIR/connect-storm-<UTC timestamp>.{json,md} (DIR defaults to target/bench-runs/).
@@ -22,12 +26,13 @@ INVOCATION="$0 $*"
 # shellcheck source=lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 
-N=10000 ROUNDS=3 DURATION=3s OUT=$ROOT/target/bench-runs
+N=10000 ROUNDS=3 DURATION=3s RATE="" OUT=$ROOT/target/bench-runs
 while [ $# -gt 0 ]; do
   case $1 in
     --connections) N=${2:?}; shift 2 ;;
     --rounds) ROUNDS=${2:?}; shift 2 ;;
     --duration) DURATION=${2:?}; shift 2 ;;
+    --rate) RATE=${2:?}; shift 2 ;;
     --out) OUT=${2:?}; shift 2 ;;
     *) echo "bench-connect-storm.sh: unknown option '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -43,12 +48,13 @@ cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&
 make_workdir
 start_our_server 0 --workers 1 --max-conns "$need"
 NGINX_WORKER_CONNECTIONS=$need start_nginx 0 "$ROOT/scripts/nginx-plaintext.conf"
-echo "ours: port $SERVER_PORT, nginx: port $NGINX_PORT (CPU 0); loadgen -t1 -c$N -d$DURATION on CPU 1" >&2
+echo "ours: port $SERVER_PORT, nginx: port $NGINX_PORT (CPU 0); loadgen -t1 -c$N -d$DURATION ${RATE:+-R $RATE }on CPU 1" >&2
 
 # storm TARGET PORT MODE ROUND: one loadgen run, one JSON line into runs.jsonl
 storm() {
   local target=$1 port=$2 mode=$3 round=$4 pacing=()
   [ "$mode" = unpaced ] && pacing=(--connect-concurrency "$N")
+  [ -n "$RATE" ] && pacing+=(-R "$RATE")
   python3 "$ROOT/scripts/lib/tcp_counters.py" >"$WORK/before.json"
   taskset -c 1 "$ROOT/target/release/loadgen" -t1 -c"$N" -d"$DURATION" "${pacing[@]}" --no-progress \
     --json "$WORK/r.json" "http://127.0.0.1:$port/plaintext" >"$WORK/r.txt" 2>&1 ||
@@ -65,7 +71,9 @@ print(json.dumps({
     "opened": r["connections_opened"], "all_open_s": r.get("all_open_s"),
     "connect_p50_us": c["p50"], "connect_p99_us": c["p99"], "connect_max_us": c["max"],
     "connect_errors": r["errors"]["connect"], "connect_reasons": r["errors"]["connect_reasons"],
-    "rps": r["rps"], "kernel": {k: after[k] - before[k] for k in after},
+    "rps": r["rps"], "latency_p99_us": r["latency_us"]["p99"],
+    "send_lag_p50_us": (r.get("send_lag_us") or {}).get("p50"), "backlog": r.get("backlog"),
+    "kernel": {k: after[k] - before[k] for k in after},
 }))
 PY
   sleep 0.5 # let the target close the run's connections
@@ -79,4 +87,4 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 mkdir -p "$OUT"
 python3 "$ROOT/scripts/lib/connect_storm_summary.py" "$WORK/runs.jsonl" \
-  "$OUT/connect-storm-$(date -u +%Y%m%dT%H%M%SZ)" "$N" "$DURATION" "$INVOCATION"
+  "$OUT/connect-storm-$(date -u +%Y%m%dT%H%M%SZ)" "$N" "$DURATION" "$INVOCATION" "$RATE"

@@ -4,6 +4,8 @@
 mod common;
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use common::{After, serve};
@@ -29,6 +31,37 @@ fn no_more_connections_than_the_window_wait_for_an_answer() {
         assert_eq!(report.errors.by_kind.timeout, 8, "threads {threads}");
         assert_eq!(report.all_open_s, None);
     }
+}
+
+/// Closed loop: until every connection has been started, an answered connection waits, so
+/// no connection sends a second request before all 200 were started, which (pacing 4) means
+/// at least 196 answered, so accepted. Seen from the server: the first time it has more
+/// requests than connections (one connection is loadgen's check, which sends none), it has
+/// accepted at least 197. Without the wait, that happens after about 5.
+#[test]
+fn closed_loop_sends_no_second_request_before_every_connection_is_started() {
+    let accepted_at_first_excess = Arc::new(AtomicU64::new(u64::MAX));
+    let seen_excess = accepted_at_first_excess.clone();
+    let server = serve(move |index, r| {
+        let accepted = r.connections();
+        if index + 1 > accepted - 1 {
+            let _ = seen_excess.compare_exchange(u64::MAX, accepted, Ordering::SeqCst, Ordering::SeqCst);
+        }
+        r.send(&common::response(200));
+        After::KeepOpen
+    });
+    let mut config = server.config();
+    config.connections = 200;
+    config.connect_concurrency = 4;
+    config.duration = Some(Duration::from_millis(300));
+    let report = loadgen::run(&config).unwrap();
+    assert_eq!(report.connections_opened, 200);
+    assert!(server.requests() > 201, "{} requests", server.requests());
+    let accepted = accepted_at_first_excess.load(Ordering::SeqCst);
+    assert!(
+        (197..=201).contains(&accepted),
+        "first excess at {accepted} connections"
+    );
 }
 
 /// Open loop starts its send clock once every connection has been started: a connection

@@ -58,6 +58,11 @@ pub struct Replier<'a> {
 }
 
 impl Replier<'_> {
+    /// Connections this server has accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.seen.connections.load(Ordering::SeqCst)
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         if self.stream.write_all(bytes).is_ok() {
             self.seen

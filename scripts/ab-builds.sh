@@ -9,14 +9,15 @@
 # interleaved base, new, base, new. Server role: both servers driven by NEW's loadgen, the
 # target's CPU-us per request from --server-pid. Generator role: both loadgens against NEW's
 # server, the generator's own CPU-us per request and rps. Scenarios: /plaintext keep-alive
-# and pipelined x16; server role also churn (NEW's loadgen --no-keepalive: a connection per
-# request, so CPU-us per request is per connection). --tls: the same over HTTPS (one ECDSA
+# and pipelined x16; churn (loadgen --no-keepalive: a connection per request, so CPU-us per
+# request is per connection) in the server role, and in the generator role too when BASE's
+# loadgen has --no-keepalive. --tls: the same over HTTPS (one ECDSA
 # P-256 certificate), churn resuming sessions, plus full-handshake churn (--no-tls-resume)
 # and a 1 MiB file at -c16 (the servers get --root with scripts/lib/common.sh's files).
 # Writes ab-builds.{json,md} to --out (default target/bench-runs/<time>).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-[ $# -ge 2 ] || { sed -n '2,14p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,17p' "$0"; exit 2; }
 BASE=$(cd "$1" && pwd) NEW=$(cd "$2" && pwd)
 shift 2
 ROUNDS=4 DURATION=5s CONNS=64 OUT="" TLS=0
@@ -75,6 +76,8 @@ print(json.dumps({"role": sys.argv[2], "build": sys.argv[3], "scenario": sys.arg
 EOF
 }
 
+BASE_CHURNS=0
+"$BASE/loadgen" --help | grep -q -- --no-keepalive && BASE_CHURNS=1
 start_server "$BASE"; BASE_PID=$PID BASE_PORT=$PORT
 start_server "$NEW"; NEW_PID=$PID NEW_PORT=$PORT
 for round in $(seq 1 "$ROUNDS"); do
@@ -89,7 +92,7 @@ for round in $(seq 1 "$ROUNDS"); do
     run server base "$scenario" "$NEW" "$BASE_PORT" "$BASE_PID" "${extra[@]}"
     run server new "$scenario" "$NEW" "$NEW_PORT" "$NEW_PID" "${extra[@]}"
     # An older loadgen may not have --no-keepalive.
-    case $scenario in churn | full-handshake) continue ;; esac
+    case $scenario in churn | full-handshake) [ "$BASE_CHURNS" = 1 ] || continue ;; esac
     run generator base "$scenario" "$BASE" "$NEW_PORT" "$NEW_PID" "${extra[@]}"
     run generator new "$scenario" "$NEW" "$NEW_PORT" "$NEW_PID" "${extra[@]}"
   done

@@ -279,6 +279,10 @@ mod tests {
             (&["--hlog", "/nonexistent/x.hlog", "http://h/"], "--hlog"),
             (&["--bmf-name", "x", "http://h/"], "--bmf"),
             (&["--server-pid", "abc", "http://h/"], "--server-pid"),
+            (
+                &["--connect-concurrency", "0", "http://h/"],
+                "--connect-concurrency",
+            ),
             (&["--assert", "p99 < 2", "http://h/"], "--assert"),
             (&["--assert", "service_p99 < 2ms", "http://h/"], "--assert"),
             (&["--stages", "10s", "http://h/"], "--stages"),

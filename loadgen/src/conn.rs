@@ -65,6 +65,8 @@ pub struct Conn {
     pub inflight: VecDeque<InFlight>,
     /// Queued request bytes; `out[out_pos..]` is not yet accepted by the socket. Requests
     /// are copied in (tens of bytes each), so a batch of any mix goes out in one write.
+    /// Allocated by the first batch, at its size (a fixed 256 B per request was most of
+    /// a connection's memory), and kept: later batches reuse it.
     out: Vec<u8>,
     out_pos: usize,
     /// A response head split across reads (rare; its capacity is kept for reuse).
@@ -76,6 +78,8 @@ pub struct Conn {
     pub listed_free: bool,
     /// Requests queued on this connection since it was opened (for `--requests-per-conn`).
     pub queued_here: u64,
+    /// Counted by connect pacing until the target answers it.
+    pub unproven: bool,
 }
 
 impl Conn {
@@ -85,13 +89,14 @@ impl Conn {
             io: None,
             parser: ResponseParser::new(),
             inflight: VecDeque::with_capacity(pipeline),
-            out: Vec::with_capacity(256 * pipeline),
+            out: Vec::new(),
             out_pos: 0,
             carry: Vec::new(),
             since: 0,
             backoff_ns: BACKOFF_START_NS,
             listed_free: false,
             queued_here: 0,
+            unproven: false,
         }
     }
 
@@ -112,7 +117,8 @@ impl Conn {
         Ok(())
     }
 
-    /// After a readiness event while connecting: `Ok(true)` once established.
+    /// After a readiness event while connecting: `Ok(true)` once established (the worker
+    /// then starts TLS or calls `opened`).
     pub fn finish_connect(&mut self) -> io::Result<bool> {
         let Some(stream) = self.io.as_ref().map(|io| &io.socket) else {
             return Ok(false);
@@ -121,10 +127,7 @@ impl Conn {
             return Err(error);
         }
         match stream.peer_addr() {
-            Ok(_) => {
-                self.state = State::Open;
-                Ok(true)
-            }
+            Ok(_) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
             Err(e) => Err(e),
         }
@@ -139,8 +142,8 @@ impl Conn {
         Ok(())
     }
 
-    /// Drives the handshake: `Ok(true)` once it is done and the connection is open. The
-    /// error is the TLS failure, in words.
+    /// Drives the handshake: `Ok(true)` once it is done (the worker then calls `opened`).
+    /// The error is the TLS failure, in words.
     pub fn handshake(&mut self, scratch: &mut [u8], cipher: &mut [u8]) -> Result<bool, String> {
         let Some(io) = &mut self.io else {
             return Ok(false);
@@ -153,11 +156,12 @@ impl Conn {
             Ok(Got { n: 0, .. }) => return Err("the server closed the connection".into()),
             Ok(_) => return Err("the server sent data before the request".into()),
         }
-        if io.is_handshaking() {
-            return Ok(false);
-        }
+        Ok(!io.is_handshaking())
+    }
+
+    /// The attempt succeeded: the connection carries requests from now on.
+    pub fn opened(&mut self) {
         self.state = State::Open;
-        Ok(true)
     }
 
     /// Whether the TLS handshake just made resumed a session (`None` without TLS).

@@ -158,6 +158,7 @@ impl Prepared<'_> {
                 let this = Share {
                     connections: share(config.connections as u64, threads, i) as usize,
                     rate_share: 1.0 / threads as f64,
+                    connect_window: share(config.connect_concurrency as u64, threads, i) as usize,
                     budget: config.requests.map(|n| share(n, threads, i)),
                 };
                 Worker::new(shared.clone(), this)
@@ -190,6 +191,9 @@ impl Prepared<'_> {
         }
         let mut totals = gathered.totals;
         totals.threads = threads;
+        totals.all_open_s = gathered
+            .all_open_at
+            .map(|at| at.saturating_sub(start) as f64 / 1e9);
         totals.tls = negotiated;
         Ok(Report::build(config, totals))
     }
@@ -198,6 +202,8 @@ impl Prepared<'_> {
 struct Gathered {
     totals: RunTotals,
     ever_connected: bool,
+    /// When every thread had had all its connections open at once (the last to get there).
+    all_open_at: Option<u64>,
 }
 
 /// Work done on the main thread alongside merging (never on the request path).
@@ -223,9 +229,12 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
         intervals: None,
         target: None,
         tls: None,
+        all_open_s: None,
     };
     let (mut finished_at, mut stopped_at) = (record_from, record_from);
     let mut ever_connected = false;
+    // Some(latest) while every thread reported so far got all its connections open.
+    let mut all_open_at = Some(0);
     let (mut target_from, mut next_sample) = (record_from, record_from);
     // The target's CPU seconds so far at each sample, by time from the start of recording.
     let mut target_marks = Vec::new();
@@ -273,6 +282,7 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
                 finished_at = finished_at.max(summary.finished_at);
                 stopped_at = stopped_at.max(summary.stopped_at);
                 ever_connected |= summary.ever_connected;
+                all_open_at = all_open_at.zip(summary.all_open_at).map(|(a, b)| a.max(b));
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
@@ -299,6 +309,7 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
     Gathered {
         totals,
         ever_connected,
+        all_open_at,
     }
 }
 

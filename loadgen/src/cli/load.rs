@@ -60,6 +60,11 @@ pub(crate) struct LoadArgs {
     /// Connect timeout
     #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
     connect_timeout: Duration,
+    /// Connections being opened or not yet answered, at most N at once (shared over the
+    /// threads, at least one each); the others wait their turn, so a connect storm does not
+    /// overrun the target's listen queues
+    #[arg(long, default_value_t = crate::config::DEFAULT_CONNECT_CONCURRENCY, value_name = "N")]
+    connect_concurrency: usize,
     /// Measure this process's CPU (with all its threads and descendants) (repeatable)
     #[arg(long = "server-pid", value_name = "PID")]
     server_pids: Vec<u32>,
@@ -103,6 +108,7 @@ impl LoadArgs {
         };
         config.timeout = self.timeout;
         config.connect_timeout = self.connect_timeout;
+        config.connect_concurrency = self.connect_concurrency;
         config.server_pids = self.server_pids;
         config.tls = TlsOptions {
             cacert: self.cacert,

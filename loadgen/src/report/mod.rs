@@ -127,6 +127,9 @@ pub struct RunTotals {
     pub target: Option<TargetWindow>,
     /// With https: what the handshake before the run agreed on.
     pub tls: Option<Negotiated>,
+    /// From the start of the run until every connection was open at once (never, e.g.
+    /// with `--no-keepalive`: `None`).
+    pub all_open_s: Option<f64>,
 }
 
 /// With https: the protocol and cipher suite, and the handshakes of the recorded phase.
@@ -211,6 +214,10 @@ pub struct Report {
     /// From `connect` to established (with TLS: handshake done), per connection opened in
     /// the recorded phase.
     pub connect_us: Percentiles,
+    /// From the start of the run (warmup included) until every connection was open at
+    /// once: how long the connect storm took. Absent if that never happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub all_open_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsReport>,
     pub generator: Generator,
@@ -357,6 +364,7 @@ impl Report {
             backlog: open.then_some(totals.backlog),
             connections_opened: stats.connect.len(),
             connect_us: Percentiles::of(&stats.connect),
+            all_open_s: totals.all_open_s,
             tls: totals.tls.take().map(|n| TlsReport {
                 version: n.version,
                 cipher: n.cipher,

@@ -103,9 +103,13 @@ pub fn render(report: &Report, spectrum: bool) -> String {
         } else {
             "connect"
         };
+        let all_open = match report.all_open_s {
+            Some(s) => format!("; all {} open after {}", report.connections, time_us(s * 1e6)),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  Connections: {} opened, {what} p50 {}, p99 {}",
+            "  Connections: {} opened, {what} p50 {}, p99 {}{all_open}",
             report.connections_opened,
             time_us(c.p50),
             time_us(c.p99)

@@ -18,6 +18,7 @@ use crate::timer::SendTimer;
 use crate::tls::TlsClient;
 use oscalls::cpu::CpuTime;
 
+mod pacing;
 mod recovery;
 mod send;
 
@@ -68,6 +69,8 @@ pub struct Shared {
 /// This thread's share of the work.
 pub struct Share {
     pub connections: usize,
+    /// Connections being opened or not yet answered, at most (see `pacing`).
+    pub connect_window: usize,
     /// This thread's share of `Shared::rate`.
     pub rate_share: f64,
     pub budget: Option<u64>,
@@ -88,6 +91,8 @@ pub struct Summary {
     /// Time spent waiting in poll while recording and sending: the rest of the recorded
     /// window the thread was working, or runnable but not running (saturated either way).
     pub idle_ns: u64,
+    /// The first time every connection of the thread was open at once.
+    pub all_open_at: Option<u64>,
 }
 
 pub enum Message {
@@ -118,6 +123,15 @@ pub struct Worker {
     /// Open loop: connections with a free pipeline slot, served round robin, each with
     /// when it came free.
     free: VecDeque<(usize, u64)>,
+    /// Connect pacing (see `pacing`): connections not yet answered, their bound, and the
+    /// connections waiting for room, oldest first.
+    unproven: usize,
+    window: usize,
+    held: VecDeque<u32>,
+    /// Connections are still being started for the first time (see `pacing`).
+    ramping: bool,
+    /// Connections open now (for `Summary::all_open_at`).
+    open: usize,
     /// Recorded requests still allowed (`--requests`).
     budget: Option<u64>,
     inflight: u64,
@@ -165,6 +179,11 @@ impl Worker {
             schedule,
             timer,
             free: VecDeque::with_capacity(share.connections),
+            unproven: 0,
+            window: share.connect_window.max(1),
+            held: VecDeque::new(),
+            ramping: true,
+            open: 0,
             budget: share.budget,
             inflight: 0,
             unused: 0,
@@ -226,6 +245,7 @@ impl Worker {
                 self.scan(now);
                 next_scan = now + SCAN_NS;
             }
+            self.admit(now);
             self.dispatch(self.shared.stop_at.unwrap_or(u64::MAX));
             let mut wake = next_tick.min(next_scan);
             wake = match (self.sending, self.shared.stop_at) {
@@ -316,9 +336,16 @@ impl Worker {
     }
 
     fn on_open(&mut self, i: usize, now: u64) {
+        self.conns[i].opened();
+        self.open += 1;
+        if self.open == self.conns.len() && self.summary.all_open_at.is_none() {
+            self.summary.all_open_at = Some(now);
+        }
         if !self.summary.ever_connected {
             self.summary.ever_connected = true;
-            self.start_send_clock(now);
+            if !self.ramping {
+                self.start_send_clock(now); // else when the ramp ends
+            }
         }
         // Back off hard only while the target refuses connections.
         self.conns[i].reset_backoff();
@@ -332,6 +359,9 @@ impl Worker {
             self.dispatch(self.shared.stop_at.unwrap_or(u64::MAX));
         } else {
             self.fill(i);
+        }
+        if self.conns[i].inflight.is_empty() {
+            self.answered(i); // nothing to send: nothing would prove it
         }
     }
 
@@ -357,6 +387,7 @@ impl Worker {
         if finished > 0 {
             self.inflight -= finished;
             self.last_progress = now;
+            self.answered(i);
         }
         let conn = &self.conns[i];
         // Its last request answered and the server kept it open: close it ourselves.

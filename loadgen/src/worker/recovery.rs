@@ -1,8 +1,6 @@
 //! When connections fail or time out: what happens to the requests in flight (counted
 //! once, or sent again) and when to reconnect.
 
-use mio::Token;
-
 use super::Worker;
 use crate::conn::{InFlight, State};
 use crate::stats::{ConnectReason, FailureKind};
@@ -10,6 +8,7 @@ use crate::stats::{ConnectReason, FailureKind};
 impl Worker {
     /// Timeouts, connect timeouts and reconnects, checked every few milliseconds.
     pub(super) fn scan(&mut self, now: u64) {
+        self.admit(now);
         for i in 0..self.conns.len() {
             let conn = &self.conns[i];
             match conn.state {
@@ -32,20 +31,12 @@ impl Worker {
         }
     }
 
-    pub(super) fn start_connect(&mut self, i: usize, now: u64) {
-        let registry = self.poll.registry();
-        match self.conns[i].connect(self.shared.addr, registry, Token(i), now) {
-            Ok(()) => {
-                self.unused += 1;
-                self.room += self.shared.requests_per_conn.unwrap_or(0);
-            }
-            Err(e) => self.attempt_failed(i, FailureKind::Connect(ConnectReason::of(&e)), now),
-        }
-    }
-
-    /// Closes connection `i` (with RST when `abort`), keeping `unused` right.
+    /// Closes connection `i` (with RST when `abort`), keeping `unused`, `open` and the
+    /// connect pacing right.
     pub(super) fn close(&mut self, i: usize, abort: bool) {
+        self.answered(i);
         let conn = &mut self.conns[i];
+        self.open -= usize::from(conn.state == State::Open);
         if conn.state != State::Idle {
             self.unused -= u64::from(conn.queued_here == 0);
             let per_conn = self.shared.requests_per_conn.unwrap_or(0);
@@ -92,12 +83,16 @@ impl Worker {
     }
 
     /// Closes connection `i` (with RST when `abort`) and, while there is more to send, opens
-    /// a new one.
+    /// a new one: at once after an orderly close (the target's pace clocks those), paced
+    /// after a timeout.
     fn replace(&mut self, i: usize, now: u64, abort: bool) {
         let retried = std::mem::take(&mut self.retried);
         self.close(i, abort);
         if self.wants_connections() {
-            self.start_connect(i, now);
+            match abort {
+                true => self.start_connect(i, now),
+                false => self.connect(i, now, false),
+            }
         } else if retried && self.schedule.is_none() {
             // The requests given back go to connections already open and idle (opened when
             // the budget was spent, so nothing else would wake them).

@@ -10,7 +10,7 @@ use crate::stats::SendLag;
 impl Worker {
     /// Closed loop: top the connection up to `--pipeline` requests, written in one go.
     pub(super) fn fill(&mut self, i: usize) {
-        if !self.sending || self.conns[i].state != State::Open {
+        if !self.sending || self.conns[i].state != State::Open || self.waits_for_ramp(i) {
             return;
         }
         // Read just before the write, so latency does not include our own parsing.
@@ -33,7 +33,7 @@ impl Worker {
     /// the intended times taken at the end of the window (also when the stop check ran a
     /// moment before the clock passed it).
     pub(super) fn dispatch(&mut self, until: u64) {
-        if !self.sending || self.schedule.is_none() {
+        if !self.sending || self.schedule.is_none() || self.ramping {
             return;
         }
         self.dispatch_due(until);

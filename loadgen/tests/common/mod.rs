@@ -60,6 +60,11 @@ pub struct Replier<'a> {
 }
 
 impl Replier<'_> {
+    /// Connections this server has accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.seen.connections.load(Ordering::SeqCst)
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         if self.stream.write_all(bytes).is_ok() {
             self.seen
@@ -83,7 +88,14 @@ pub fn serve<F>(respond: F) -> TestServer
 where
     F: Fn(u64, &mut Replier<'_>) -> After + Send + Sync + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    serve_on(TcpListener::bind("127.0.0.1:0").unwrap(), respond)
+}
+
+/// `serve` on a listener made by the test (e.g. with a small backlog).
+pub fn serve_on<F>(listener: TcpListener, respond: F) -> TestServer
+where
+    F: Fn(u64, &mut Replier<'_>) -> After + Send + Sync + 'static,
+{
     let url = format!("http://{}/test", listener.local_addr().unwrap());
     let seen = Arc::new(Seen::default());
     let respond = Arc::new(respond);

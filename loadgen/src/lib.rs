@@ -24,6 +24,7 @@ pub mod response;
 mod run;
 mod schedule;
 pub mod server_cpu;
+pub mod significance;
 pub mod stats;
 mod timer;
 pub mod tls;

@@ -13,7 +13,7 @@ use loadgen::cli::{self, CliError};
 use loadgen::report::{output, text};
 use loadgen::{RunError, RunOptions};
 
-/// An `--assert` failed, or `compare` found a regression.
+/// An `--assert` failed, or `compare` found a significant regression past --max-regression.
 const FAILED_CHECK: u8 = 3;
 
 fn main() -> ExitCode {
@@ -75,8 +75,11 @@ fn main() -> ExitCode {
 
 fn compare(args: Vec<OsString>) -> ExitCode {
     match loadgen::compare::run(args) {
-        Ok(comparison) => {
-            let _ = std::io::stdout().write_all(comparison.render().as_bytes());
+        Ok((comparison, json)) => {
+            // `--json -` puts the JSON on stdout instead of the table.
+            if json.is_none_or(|path| path.as_os_str() != "-") {
+                let _ = std::io::stdout().write_all(comparison.render().as_bytes());
+            }
             if comparison.regressed() {
                 ExitCode::from(FAILED_CHECK)
             } else {

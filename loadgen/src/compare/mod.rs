@@ -1,84 +1,141 @@
-//! `loadgen compare BASE.json NEW.json`: two JSON reports side by side, with a verdict per
-//! metric. A metric regresses when it moves in its bad direction by more than the band
-//! (`--max-regression`, default 5%); from a base of zero any bad move is a regression (one
-//! error where there were none is never "within 5%").
+//! `loadgen compare`: two sets of JSON reports (one or more runs a side), a verdict per
+//! metric that knows the runs' own noise. Each metric's change comes with a 95% confidence
+//! interval (see [`crate::significance`] for the test and why): `better` or `worse` when the
+//! interval excludes no change, `~` when it does not, "not enough samples" when there is
+//! too little to tell. A regression fails the comparison (exit 3) only when it is
+//! significant **and** its estimated size is past `--max-regression`; from a base of zero
+//! (errors where there were none) any significant rise fails.
 
-use std::fmt::Write;
-use std::path::{Path, PathBuf};
+mod render;
+mod samples;
+
+use std::path::PathBuf;
 
 use clap::Parser;
-use serde_json::Value;
 
 use crate::cli::CliError;
 use crate::metric::{Metric, NAMES};
+use crate::significance::{self, Outcome};
+use samples::Side;
+pub use samples::Unit;
 
-/// Metrics compared when `--metric` is not given (plus target CPU when both runs have it).
-const DEFAULT_METRICS: [&str; 5] = ["rps", "p50", "p99", "p99.9", "errors"];
+/// Metrics compared when `--metric` is not given (plus target CPU when every report has it).
+const DEFAULT_METRICS: [&str; 4] = ["rps", "p50", "p99", "errors"];
 const TARGET_CPU: &str = "target_cpu_us_per_req";
 
 #[derive(Parser, Debug)]
 #[command(
     name = "loadgen compare",
     bin_name = "loadgen compare",
-    about = "Compare two JSON reports written by --json",
-    after_help = "Exit codes: 0 no metric regressed, 3 at least one regressed, 2 usage error."
+    about = "Compare JSON reports written by --json: BASE.json NEW.json, or --base FILE... --new FILE... \
+             (several runs a side)",
+    after_help = "Exit codes: 0 no significant regression past --max-regression, 3 at least one, 2 usage error."
 )]
 struct Args {
-    /// The reference report
-    base: PathBuf,
-    /// The report to judge against it
-    new: PathBuf,
-    /// Allowed move in the bad direction before a metric counts as regressed, e.g. 5%
+    /// BASE.json NEW.json: one report a side
+    #[arg(value_name = "REPORT", num_args = 0..=2)]
+    files: Vec<PathBuf>,
+    /// The reference reports (rounds of the same run)
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    base: Vec<PathBuf>,
+    /// The reports to judge against them
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    new: Vec<PathBuf>,
+    /// Fail (exit 3) when a metric is significantly worse and its estimated change is past
+    /// this, e.g. 5%
     #[arg(long, default_value = "5%", value_name = "PERCENT", value_parser = parse_band)]
     max_regression: f64,
     /// Metrics to compare (several after one flag, repeated, or comma-separated) [default:
-    /// rps p50 p99 p99.9 errors, and target_cpu_us_per_req when both reports have it]
+    /// rps p50 p99 errors, and target_cpu_us_per_req when every report has it]
     #[arg(long = "metric", value_name = "NAME", value_delimiter = ',', num_args = 1..)]
     metrics: Vec<String>,
+    /// Also write the comparison as JSON to PATH ('-' for stdout instead of the table)
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    Ok,
-    Regressed,
-    Improved,
+    Better,
+    Worse,
+    /// No significant change.
+    Same,
+    NotEnoughSamples,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub name: String,
     pub metric: Metric,
-    pub base: f64,
-    pub new: f64,
+    pub unit: Unit,
+    /// Samples on each side (seconds or runs) and runs on each side.
+    pub samples: (usize, usize),
+    pub runs: (usize, usize),
+    /// Mean of each side's samples (of its run means with three runs or more).
+    pub means: (f64, f64),
+    pub outcome: Outcome,
     pub verdict: Verdict,
+    /// Significantly worse and past `--max-regression`.
+    pub fails: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
     pub band_pct: f64,
+    pub base_files: Vec<PathBuf>,
+    pub new_files: Vec<PathBuf>,
     pub rows: Vec<Row>,
 }
 
-/// Parse `loadgen compare ...` (argv[0] and the word `compare` included), read both
-/// reports and compare them. Every failure is a usage error (exit 2).
-pub fn run<I, T>(args: I) -> Result<Comparison, CliError>
+/// Parse `loadgen compare ...` (argv[0] and the word `compare` included), read the reports,
+/// compare them and write `--json` if asked. Every failure is a usage error (exit 2).
+pub fn run<I, T>(args: I) -> Result<(Comparison, Option<PathBuf>), CliError>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
     let args: Args = crate::cli::parse_subcommand(args)?;
-    let base = read_report(&args.base).map_err(CliError::usage)?;
-    let new = read_report(&args.new).map_err(CliError::usage)?;
-    compare(&base, &new, &args.metrics, args.max_regression).map_err(CliError::usage)
+    let (base, new) = match (args.files.as_slice(), args.base.is_empty(), args.new.is_empty()) {
+        ([b, n], true, true) => (vec![b.clone()], vec![n.clone()]),
+        ([], false, false) => (args.base, args.new),
+        ([], _, _) => {
+            return Err(CliError::usage(
+                "give BASE.json NEW.json, or both --base FILE... and --new FILE...",
+            ));
+        }
+        _ => {
+            return Err(CliError::usage(
+                "give either two reports (BASE.json NEW.json) or --base/--new, not both",
+            ));
+        }
+    };
+    let base = samples::read_side(&base).map_err(CliError::usage)?;
+    let new = samples::read_side(&new).map_err(CliError::usage)?;
+    let comparison = compare(&base, &new, &args.metrics, args.max_regression).map_err(CliError::usage)?;
+    if let Some(path) = &args.json {
+        let text = render::json(&comparison);
+        let written = match path.to_str() {
+            Some("-") => std::io::Write::write_all(&mut std::io::stdout(), (text + "\n").as_bytes()),
+            _ => std::fs::write(path, text + "\n"),
+        };
+        written.map_err(|e| CliError::usage(format!("--json {}: {e}", path.display())))?;
+    }
+    Ok((comparison, args.json))
 }
 
 /// Compare the named metrics (defaults when `names` is empty); `band_pct` in percent.
-pub fn compare(base: &Value, new: &Value, names: &[String], band_pct: f64) -> Result<Comparison, String> {
+fn compare(base: &Side, new: &Side, names: &[String], band_pct: f64) -> Result<Comparison, String> {
+    samples::check_same_target(base, new)?;
     let mut names: Vec<String> = names.to_vec();
     if names.is_empty() {
         names = DEFAULT_METRICS.iter().map(|n| n.to_string()).collect();
         let target = Metric::TargetCpuUsPerReq;
-        if target.of_json(base).is_some() && target.of_json(new).is_some() {
+        if base
+            .reports
+            .iter()
+            .chain(&new.reports)
+            .all(|r| target.of_json(r).is_some())
+        {
             names.push(TARGET_CPU.to_string());
         }
     }
@@ -86,106 +143,77 @@ pub fn compare(base: &Value, new: &Value, names: &[String], band_pct: f64) -> Re
     for name in names {
         let metric = Metric::parse(&name)
             .ok_or_else(|| format!("--metric: unknown metric '{name}' (known: {NAMES})"))?;
-        let missing = |which: &str| format!("--metric: '{name}' is not in the {which} report");
-        let b = metric.of_json(base).ok_or_else(|| missing("base"))?;
-        let n = metric.of_json(new).ok_or_else(|| missing("new"))?;
+        let (base_rounds, unit) = samples::rounds(metric, &name, base, "base")?;
+        let (new_rounds, new_unit) = samples::rounds(metric, &name, new, "new")?;
+        // One side without a timeline (an older report): both sides by run.
+        let (base_rounds, new_rounds, unit) = match unit == new_unit {
+            true => (base_rounds, new_rounds, unit),
+            false => (
+                samples::rounds_by_run(metric, &name, base, "base")?,
+                samples::rounds_by_run(metric, &name, new, "new")?,
+                Unit::Runs,
+            ),
+        };
+        let outcome = significance::compare(&base_rounds, &new_rounds);
+        let verdict = verdict(metric, &outcome);
+        let fails = verdict == Verdict::Worse
+            && match outcome {
+                Outcome::Estimate(e) if e.relative => e.change.abs() * 100.0 > band_pct,
+                _ => true,
+            };
+        let means = match outcome {
+            Outcome::Estimate(e) => (e.base_mean, e.new_mean),
+            Outcome::NotEnoughSamples => (mean(&base_rounds), mean(&new_rounds)),
+        };
         rows.push(Row {
-            verdict: verdict(metric, b, n, band_pct),
             name,
             metric,
-            base: b,
-            new: n,
+            unit,
+            means,
+            samples: (
+                significance::samples(&base_rounds),
+                significance::samples(&new_rounds),
+            ),
+            runs: (base_rounds.len(), new_rounds.len()),
+            outcome,
+            verdict,
+            fails,
         });
     }
-    Ok(Comparison { band_pct, rows })
+    Ok(Comparison {
+        band_pct,
+        base_files: base.files.clone(),
+        new_files: new.files.clone(),
+        rows,
+    })
 }
 
-fn verdict(metric: Metric, base: f64, new: f64, band_pct: f64) -> Verdict {
-    // Positive `worse` = moved in the bad direction.
-    let worse = if metric.higher_is_better() {
-        base - new
-    } else {
-        new - base
+fn mean(rounds: &[Vec<f64>]) -> f64 {
+    rounds.iter().flatten().sum::<f64>() / significance::samples(rounds).max(1) as f64
+}
+
+/// Worse when the whole interval lies on the metric's bad side of no change.
+fn verdict(metric: Metric, outcome: &Outcome) -> Verdict {
+    let Outcome::Estimate(e) = outcome else {
+        return Verdict::NotEnoughSamples;
     };
-    let band = base.abs() * band_pct / 100.0;
-    if base == 0.0 {
-        return match worse {
-            w if w > 0.0 => Verdict::Regressed,
-            w if w < 0.0 => Verdict::Improved,
-            _ => Verdict::Ok,
-        };
-    }
-    if worse > band {
-        Verdict::Regressed
-    } else if -worse > band {
-        Verdict::Improved
-    } else {
-        Verdict::Ok
+    let (up, down) = (e.low > 0.0, e.high < 0.0);
+    match (metric.higher_is_better(), up, down) {
+        (true, true, _) | (false, _, true) => Verdict::Better,
+        (true, _, true) | (false, true, _) => Verdict::Worse,
+        _ => Verdict::Same,
     }
 }
 
 impl Comparison {
+    /// At least one metric is significantly worse by more than `--max-regression`.
     pub fn regressed(&self) -> bool {
-        self.rows.iter().any(|r| r.verdict == Verdict::Regressed)
+        self.rows.iter().any(|r| r.fails)
     }
 
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{:<24} {:>14} {:>14} {:>9}  {:<17} verdict",
-            "metric", "base", "new", "delta", "direction"
-        );
-        for row in &self.rows {
-            let delta = match row.base {
-                0.0 if row.new == 0.0 => "0.00%".to_string(),
-                0.0 => "n/a".to_string(),
-                base => format!("{:+.2}%", (row.new - base) / base.abs() * 100.0),
-            };
-            let direction = if row.metric.higher_is_better() {
-                "higher-is-better"
-            } else {
-                "lower-is-better"
-            };
-            let verdict = match row.verdict {
-                Verdict::Ok => "ok",
-                Verdict::Regressed => "regressed",
-                Verdict::Improved => "improved",
-            };
-            let _ = writeln!(
-                out,
-                "{:<24} {:>14} {:>14} {delta:>9}  {direction:<17} {verdict}",
-                row.name,
-                row.metric.format(row.base),
-                row.metric.format(row.new)
-            );
-        }
-        let regressed = self
-            .rows
-            .iter()
-            .filter(|r| r.verdict == Verdict::Regressed)
-            .count();
-        let _ = writeln!(
-            out,
-            "{regressed} of {} metrics regressed (band {}%)",
-            self.rows.len(),
-            self.band_pct
-        );
-        out
+        render::text(self)
     }
-}
-
-fn read_report(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-    let json: Value =
-        serde_json::from_str(&text).map_err(|e| format!("'{}' is not valid JSON: {e}", path.display()))?;
-    if json.get("latency_us").is_none() || json.get("rps").is_none() {
-        return Err(format!(
-            "'{}' is not a loadgen JSON report (written by --json)",
-            path.display()
-        ));
-    }
-    Ok(json)
 }
 
 /// `5%`, `5` (both percent) or `0.5%`; never negative.
@@ -198,58 +226,4 @@ fn parse_band(text: &str) -> Result<f64, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn report(rps: f64, p99: f64, errors: u64) -> Value {
-        json!({
-            "rps": rps, "requests": 1000,
-            "errors": {"connect": 0, "read": errors, "write": 0, "timeout": 0, "parse": 0},
-            "latency_us": {"p50": 100.0, "p99": p99, "p99_9": 900.0},
-        })
-    }
-
-    fn verdicts(c: &Comparison) -> Vec<(&str, Verdict)> {
-        c.rows.iter().map(|r| (r.name.as_str(), r.verdict)).collect()
-    }
-
-    #[test]
-    fn bands_directions_and_zero_bases() {
-        let base = report(1000.0, 500.0, 0);
-        let new = report(940.0, 520.0, 1);
-        let c = compare(&base, &new, &[], 5.0).unwrap();
-        assert_eq!(
-            verdicts(&c),
-            vec![
-                ("rps", Verdict::Regressed),
-                ("p50", Verdict::Ok),
-                ("p99", Verdict::Ok),
-                ("p99.9", Verdict::Ok),
-                ("errors", Verdict::Regressed),
-            ]
-        );
-        assert!(c.regressed());
-        let c = compare(&new, &base, &["rps".into(), "errors".into()], 5.0).unwrap();
-        assert_eq!(
-            verdicts(&c),
-            vec![("rps", Verdict::Improved), ("errors", Verdict::Improved)]
-        );
-        assert!(!c.regressed());
-        assert!(c.render().contains("0 of 2 metrics regressed"));
-    }
-
-    #[test]
-    fn unknown_or_missing_metrics_and_bad_bands_are_refused() {
-        let base = report(1.0, 1.0, 0);
-        assert!(
-            compare(&base, &base, &["p42x".into()], 5.0)
-                .unwrap_err()
-                .contains("--metric")
-        );
-        assert!(compare(&base, &base, &["service_p99".into()], 5.0).is_err());
-        assert_eq!(parse_band("2.5%"), Ok(2.5));
-        assert_eq!(parse_band("10"), Ok(10.0));
-        assert!(parse_band("-1%").is_err() && parse_band("lots").is_err());
-    }
-}
+mod tests;

@@ -16,6 +16,10 @@
 //!   sees only 10 distinct resamples and its interval is too narrow (a two-stage bootstrap
 //!   of runs and seconds flagged 21 of the 200 same-distribution pairs of the test below;
 //!   Welch flags 8).
+//! - **Interleaved runs (`--paired`): the pair of runs is the unit.** When base and new ran
+//!   in turns (base 1, new 1, base 2, ...), each pair shared what the machine was doing that
+//!   minute; the t-interval on the pairs' log ratios (Student's t, n-1 degrees of freedom)
+//!   cancels that out, where Welch's would count it as noise on both sides.
 //! - **Fewer runs: the second is the unit, within-run noise only.** A moving-block bootstrap
 //!   of each run's seconds (blocks of ~n^(1/3), the usual rate for variance estimation, so a
 //!   burst of slow neighbouring seconds moves together) gives a percentile interval. It
@@ -56,6 +60,8 @@ pub struct Estimate {
 pub enum Test {
     /// Welch's t on the runs' means.
     WelchRuns,
+    /// Student's t on the log ratios of paired runs' means.
+    PairedRuns,
     /// Moving-block bootstrap of seconds, blocks of this many seconds at most.
     BlockBootstrap { block: usize },
 }
@@ -86,6 +92,35 @@ pub fn compare(base: &[Vec<f64>], new: &[Vec<f64>]) -> Outcome {
         return Outcome::NotEnoughSamples;
     }
     Outcome::Estimate(block_bootstrap(base, new))
+}
+
+/// Like [`compare`], for runs made in turns: run i of `base` with run i of `new` (same
+/// number of runs, `MIN_RUNS` or more; with fewer it is [`compare`]).
+pub fn compare_paired(base: &[Vec<f64>], new: &[Vec<f64>]) -> Outcome {
+    let (b, n) = (run_means(base), run_means(new));
+    if b.len() != n.len() || b.len() < MIN_RUNS {
+        return compare(base, new);
+    }
+    let relative = b.iter().all(|x| *x > 0.0) && n.iter().all(|x| *x > 0.0);
+    let diffs: Vec<f64> = b
+        .iter()
+        .zip(&n)
+        .map(|(b, n)| if relative { (n / b).ln() } else { n - b })
+        .collect();
+    let (mean, var_of_mean) = mean_and_var_of_mean(&diffs);
+    let half = t_975((diffs.len() - 1) as f64) * var_of_mean.sqrt();
+    let back = |d: f64| if relative { d.exp() - 1.0 } else { d };
+    let (base_mean, _) = mean_and_var_of_mean(&b);
+    let (new_mean, _) = mean_and_var_of_mean(&n);
+    Outcome::Estimate(Estimate {
+        base_mean,
+        new_mean,
+        relative,
+        change: back(mean),
+        low: back(mean - half),
+        high: back(mean + half),
+        test: Test::PairedRuns,
+    })
 }
 
 fn run_means(rounds: &[Vec<f64>]) -> Vec<f64> {
@@ -295,6 +330,27 @@ mod tests {
             })
             .count();
         assert!(misses <= 15, "{misses} of 200");
+    }
+
+    #[test]
+    fn pairing_cancels_what_each_minute_shared() {
+        // Runs drift by up to ±20% together (the machine's load that minute), new is 5%
+        // slower than base in every pair: Welch sees the drift as noise, pairs do not.
+        let drift = [1.0, 0.8, 1.2, 0.9, 1.1];
+        let base: Vec<Vec<f64>> = drift.iter().map(|d| vec![1_000.0 * d; 3]).collect();
+        let new: Vec<Vec<f64>> = drift.iter().map(|d| vec![950.0 * d; 3]).collect();
+        let welch = estimate(compare(&base, &new));
+        assert!(welch.low < 0.0 && welch.high > 0.0, "{welch:?}");
+        let paired = estimate(compare_paired(&base, &new));
+        assert_eq!(paired.test, Test::PairedRuns);
+        assert!((paired.change + 0.05).abs() < 1e-9, "{paired:?}");
+        assert!((paired.low - paired.high).abs() < 1e-9, "{paired:?}");
+        // Unequal counts or too few pairs: the unpaired test.
+        assert_eq!(compare_paired(&base[..4], &new), compare(&base[..4], &new));
+        assert_eq!(
+            estimate(compare_paired(&base[..2], &new[..2])).test,
+            Test::BlockBootstrap { block: 1 }
+        );
     }
 
     #[test]

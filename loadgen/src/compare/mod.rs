@@ -49,6 +49,10 @@ struct Args {
     /// rps p50 p99 errors, and target_cpu_us_per_req when every report has it]
     #[arg(long = "metric", value_name = "NAME", value_delimiter = ',', num_args = 1..)]
     metrics: Vec<String>,
+    /// The runs were made in turns (base 1, new 1, base 2, ...): compare them pair by pair,
+    /// so what the machine was doing in each pair's minute cancels out
+    #[arg(long)]
+    paired: bool,
     /// Also write the comparison as JSON to PATH ('-' for stdout instead of the table)
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
@@ -111,7 +115,18 @@ where
     };
     let base = samples::read_side(&base).map_err(CliError::usage)?;
     let new = samples::read_side(&new).map_err(CliError::usage)?;
-    let comparison = compare(&base, &new, &args.metrics, args.max_regression).map_err(CliError::usage)?;
+    if args.paired && base.files.len() != new.files.len() {
+        return Err(CliError::usage(format!(
+            "--paired: {} base reports but {} new ones (pairs need one of each)",
+            base.files.len(),
+            new.files.len()
+        )));
+    }
+    let how = How {
+        band_pct: args.max_regression,
+        paired: args.paired,
+    };
+    let comparison = compare(&base, &new, &args.metrics, how).map_err(CliError::usage)?;
     if let Some(path) = &args.json {
         let text = render::json(&comparison);
         let written = match path.to_str() {
@@ -123,8 +138,16 @@ where
     Ok((comparison, args.json))
 }
 
-/// Compare the named metrics (defaults when `names` is empty); `band_pct` in percent.
-fn compare(base: &Side, new: &Side, names: &[String], band_pct: f64) -> Result<Comparison, String> {
+/// `--max-regression` in percent, and whether runs are paired.
+#[derive(Debug, Clone, Copy)]
+struct How {
+    band_pct: f64,
+    paired: bool,
+}
+
+/// Compare the named metrics (defaults when `names` is empty).
+fn compare(base: &Side, new: &Side, names: &[String], how: How) -> Result<Comparison, String> {
+    let band_pct = how.band_pct;
     samples::check_same_target(base, new)?;
     let mut names: Vec<String> = names.to_vec();
     if names.is_empty() {
@@ -154,7 +177,10 @@ fn compare(base: &Side, new: &Side, names: &[String], band_pct: f64) -> Result<C
                 Unit::Runs,
             ),
         };
-        let outcome = significance::compare(&base_rounds, &new_rounds);
+        let outcome = match how.paired {
+            true => significance::compare_paired(&base_rounds, &new_rounds),
+            false => significance::compare(&base_rounds, &new_rounds),
+        };
         let verdict = verdict(metric, &outcome);
         let fails = verdict == Verdict::Worse
             && match outcome {

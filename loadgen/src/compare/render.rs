@@ -15,7 +15,7 @@ pub fn text(c: &Comparison) -> String {
     let _ = writeln!(out, "new:  {}", files(&c.new_files));
     let _ = writeln!(
         out,
-        "{:<22} {:>12} {:>12} {:>9}  {:<20} {:<8} test",
+        "{:<22} {:>12} {:>12} {:>9}  {:<20} {:<18} test",
         "metric", "base", "new", "change", "95% CI", "verdict"
     );
     for row in &c.rows {
@@ -32,7 +32,7 @@ pub fn text(c: &Comparison) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<22} {:>12} {:>12} {change:>9}  {ci:<20} {:<8} {}",
+            "{:<22} {:>12} {:>12} {change:>9}  {ci:<20} {:<18} {}",
             row.name,
             value(row, row.means.0),
             value(row, row.means.1),
@@ -111,6 +111,7 @@ fn test(row: &Row) -> String {
     match row.outcome {
         Outcome::Estimate(e) => match e.test {
             Test::WelchRuns => format!("Welch t on run means, {}", counts(row)),
+            Test::PairedRuns => format!("paired t on run ratios, {}", counts(row)),
             Test::BlockBootstrap { block } => format!(
                 "block bootstrap of seconds ({block} s blocks), {}: within-run noise only",
                 counts(row)
@@ -156,6 +157,7 @@ fn row_json(row: &Row) -> Value {
         v["ci_high"] = json!(e.high * scale);
         v["test"] = json!(match e.test {
             Test::WelchRuns => "welch-t-run-means".to_string(),
+            Test::PairedRuns => "paired-t-run-ratios".to_string(),
             Test::BlockBootstrap { block } => format!("block-bootstrap-seconds-{block}s"),
         });
     }

@@ -37,6 +37,13 @@ fn runs(first_seed: u64, n: u64, rps: f64, p99: f64, errors: u64) -> Side {
     )
 }
 
+fn band(band_pct: f64) -> How {
+    How {
+        band_pct,
+        paired: false,
+    }
+}
+
 fn verdicts(c: &Comparison) -> Vec<(&str, Verdict, bool)> {
     c.rows
         .iter()
@@ -47,7 +54,7 @@ fn verdicts(c: &Comparison) -> Vec<(&str, Verdict, bool)> {
 #[test]
 fn identical_reports_show_no_significant_change() {
     let a = runs(1, 3, 100_000.0, 500.0, 0);
-    let c = compare(&a, &a, &[], 5.0).unwrap();
+    let c = compare(&a, &a, &[], band(5.0)).unwrap();
     assert_eq!(
         verdicts(&c),
         vec![
@@ -68,7 +75,7 @@ fn identical_reports_show_no_significant_change() {
 fn a_slower_build_is_worse_and_fails_only_past_the_band() {
     let base = runs(10, 3, 100_000.0, 500.0, 0);
     let new = runs(20, 3, 90_000.0, 600.0, 0);
-    let c = compare(&base, &new, &[], 5.0).unwrap();
+    let c = compare(&base, &new, &[], band(5.0)).unwrap();
     assert_eq!(
         verdicts(&c),
         vec![
@@ -89,11 +96,11 @@ fn a_slower_build_is_worse_and_fails_only_past_the_band() {
     );
     assert!(c.regressed());
     // Significant, but smaller than the band: reported, not failed.
-    let c = compare(&base, &new, &["rps".into()], 25.0).unwrap();
+    let c = compare(&base, &new, &["rps".into()], band(25.0)).unwrap();
     assert_eq!(verdicts(&c), vec![("rps", Verdict::Worse, false)]);
     assert!(!c.regressed());
     // The other way round it is better.
-    let c = compare(&new, &base, &["rps".into(), "p99".into()], 5.0).unwrap();
+    let c = compare(&new, &base, &["rps".into(), "p99".into()], band(5.0)).unwrap();
     assert_eq!(
         verdicts(&c),
         vec![("rps", Verdict::Better, false), ("p99", Verdict::Better, false)]
@@ -108,7 +115,7 @@ fn errors_from_none_fail_whatever_the_band() {
     for second in bad["timeline"].as_array_mut().unwrap() {
         second["errors"] = json!(3);
     }
-    let c = compare(&base, &side(vec![bad]), &["errors".into()], 50.0).unwrap();
+    let c = compare(&base, &side(vec![bad]), &["errors".into()], band(50.0)).unwrap();
     assert_eq!(verdicts(&c), vec![("errors", Verdict::Worse, true)]);
     assert!(c.render().contains("+3.00/s"), "{}", c.render());
 }
@@ -116,7 +123,7 @@ fn errors_from_none_fail_whatever_the_band() {
 #[test]
 fn too_few_samples_get_an_explicit_verdict() {
     let short = |seed| side(vec![report(seed, 3, 1_000.0, 500.0, 0)]);
-    let c = compare(&short(1), &short(2), &["rps".into(), "p99.9".into()], 5.0).unwrap();
+    let c = compare(&short(1), &short(2), &["rps".into(), "p99.9".into()], band(5.0)).unwrap();
     assert_eq!(
         verdicts(&c),
         vec![
@@ -140,7 +147,7 @@ fn reports_of_different_targets_are_refused() {
     let base = runs(1, 1, 1_000.0, 500.0, 0);
     let mut other = base.reports[0].clone();
     other["url"] = json!("http://127.0.0.1:9090/json");
-    let err = compare(&base, &side(vec![other]), &[], 5.0).unwrap_err();
+    let err = compare(&base, &side(vec![other]), &[], band(5.0)).unwrap_err();
     assert!(
         err.contains("different targets") && err.contains("/json"),
         "{err}"
@@ -151,7 +158,7 @@ fn reports_of_different_targets_are_refused() {
 fn json_output_names_the_test_and_the_counts() {
     let base = runs(1, 3, 1_000.0, 500.0, 0);
     let new = runs(7, 3, 1_000.0, 500.0, 0);
-    let c = compare(&base, &new, &["rps".into()], 5.0).unwrap();
+    let c = compare(&base, &new, &["rps".into()], band(5.0)).unwrap();
     let json: Value = serde_json::from_str(&render::json(&c)).unwrap();
     let rps = &json["metrics"][0];
     assert_eq!(rps["test"], "welch-t-run-means");
@@ -171,11 +178,11 @@ fn json_output_names_the_test_and_the_counts() {
 fn unknown_or_missing_metrics_and_bad_bands_are_refused() {
     let base = runs(1, 1, 1.0, 1.0, 0);
     assert!(
-        compare(&base, &base, &["p42x".into()], 5.0)
+        compare(&base, &base, &["p42x".into()], band(5.0))
             .unwrap_err()
             .contains("--metric")
     );
-    assert!(compare(&base, &base, &["service_p99".into()], 5.0).is_err());
+    assert!(compare(&base, &base, &["service_p99".into()], band(5.0)).is_err());
     assert_eq!(parse_band("2.5%"), Ok(2.5));
     assert_eq!(parse_band("10"), Ok(10.0));
     assert!(parse_band("-1%").is_err() && parse_band("lots").is_err());

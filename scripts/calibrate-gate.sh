@@ -19,7 +19,8 @@
 # --out DIR accumulates: pairs already in DIR are kept and new ones numbered after them, so
 # the calibration can run in pieces of a few minutes, each under the bench lock:
 #   flock /tmp/bench.lock scripts/calibrate-gate.sh --pairs 5 --out DIR     (x4)
-# The summary (DIR/calibration.{json,md}) is rewritten after every piece, over all pairs.
+# The summary (DIR/calibration.{json,md}) is rewritten after every piece, over all pairs;
+# `--pairs 0` only judges what DIR holds (after one probe run to size the spin).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh

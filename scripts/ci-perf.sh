@@ -3,29 +3,31 @@
 # ours/nginx ratios per scenario compared with bench-results/baseline.json.
 #
 # Ratios, not absolutes: nginx runs on the same machine in the same minute, so a slower or
-# noisier CI machine moves both. A scenario fails when its median ratio is worse than the
-# baseline by more than a noise band: the larger of --min-band and the relative spread
-# measured in this run (max-min over median), so a noisy run widens its own tolerance
-# instead of raising false alarms, while a real 20% loss on a quiet run still fails.
+# noisier CI machine moves both. Each scenario's rounds go through `loadgen compare --base
+# nginx... --new ours...` (loadgen's statistic: Welch t on the rounds' means, see
+# loadgen/src/significance.rs), which gives each ratio with a 95% confidence interval. A ratio fails when its whole interval lies on the bad side of the
+# baseline and its estimate is worse than the baseline by more than --max-regression.
+# Fewer than 3 rounds gives "not enough samples" (nothing can fail) unless the rounds hold
+# 5 seconds between them (then a within-run test, which cannot see run-to-run noise).
 #
-# Usage: scripts/ci-perf.sh [--rounds 3] [--duration 3s] [--min-band 10%] [--baseline FILE]
+# Usage: scripts/ci-perf.sh [--rounds 5] [--duration 2s] [--max-regression 5%] [--baseline FILE]
 #                           [--update-baseline] [--floor 0.5] [--out DIR]
 #   --update-baseline  write this run's ratios as the new baseline (exit 0)
-#   --floor F          gate only on a hard floor: fail when a ratio is worse than F x the
-#                      baseline (the mode .ci/run uses: it cannot flake on a noisy machine)
+#   --floor F          gate only on a hard floor: fail when a ratio's median over rounds is
+#                      worse than F x the baseline (what .ci/run uses: it cannot flake)
 # Exit: 0 pass, 3 regression, 2 usage error or nginx missing, 1 a run failed.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 
-ROUNDS=3 DURATION=3s CONNS=64 MIN_BAND=10% BASELINE=$ROOT/bench-results/baseline.json
+ROUNDS=5 DURATION=2s CONNS=64 MAX_REGRESSION=5% BASELINE=$ROOT/bench-results/baseline.json
 UPDATE=0 FLOOR="" OUT=""
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=${2:?}; shift 2 ;;
     --duration) DURATION=${2:?}; shift 2 ;;
-    --min-band) MIN_BAND=${2:?}; shift 2 ;;
+    --max-regression) MAX_REGRESSION=${2:?}; shift 2 ;;
     --baseline) BASELINE=${2:?}; shift 2 ;;
     --update-baseline) UPDATE=1; shift ;;
     --floor) FLOOR=${2:?}; shift 2 ;;
@@ -49,7 +51,16 @@ compare_rounds
 python3 "$ROOT/scripts/lib/compare_summary.py" "$OUT" \
   "targets on CPU $TARGET_CPUS, loadgen -t1 -d$DURATION on CPU $GEN_CPU, $ROUNDS rounds" \
   "scripts/ci-perf.sh --rounds $ROUNDS --duration $DURATION" >/dev/null
-ARGS=("$OUT/summary.json" "$BASELINE" --min-band "$MIN_BAND")
+# ours against nginx per scenario (exit 3 only means "ours is significantly worse than
+# nginx", which is not the question here).
+mkdir -p "$OUT/verdicts"
+for scenario in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["scenarios"]))' "$OUT/summary.json"); do
+  # shellcheck disable=SC2046
+  "$ROOT/target/release/loadgen" compare --metric rps,target_cpu_us_per_req --max-regression 0% \
+    --base $(ls "$OUT/$scenario"-nginx-r*.json | sort -V) --new $(ls "$OUT/$scenario"-ours-r*.json | sort -V) \
+    --json "$OUT/verdicts/$scenario.json" >/dev/null || [ $? = 3 ]
+done
+ARGS=("$OUT/summary.json" "$BASELINE" "$OUT/verdicts" --max-regression "$MAX_REGRESSION")
 [ "$UPDATE" = 1 ] && ARGS+=(--update)
 [ -n "$FLOOR" ] && ARGS+=(--floor "$FLOOR")
 python3 "$ROOT/scripts/lib/perf_gate.py" "${ARGS[@]}"

@@ -14,7 +14,8 @@ use loadgen::cli::{self, CliError};
 use loadgen::report::{output, text};
 use loadgen::{RunError, RunOptions};
 
-/// An `--assert` failed, `compare` found a regression, or `capacity` found no rate that passes.
+/// An `--assert` failed, `compare` found a significant regression past --max-regression, or
+/// `capacity` found no rate that passes.
 const FAILED_CHECK: u8 = 3;
 
 fn main() -> ExitCode {
@@ -109,8 +110,11 @@ fn capacity(args: Vec<OsString>) -> ExitCode {
 
 fn compare(args: Vec<OsString>) -> ExitCode {
     match loadgen::compare::run(args) {
-        Ok(comparison) => {
-            let _ = std::io::stdout().write_all(comparison.render().as_bytes());
+        Ok((comparison, json)) => {
+            // `--json -` puts the JSON on stdout instead of the table.
+            if json.is_none_or(|path| path.as_os_str() != "-") {
+                let _ = std::io::stdout().write_all(comparison.render().as_bytes());
+            }
             if comparison.regressed() {
                 ExitCode::from(FAILED_CHECK)
             } else {

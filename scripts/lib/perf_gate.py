@@ -1,30 +1,42 @@
-"""Compare a run's ours/nginx ratios with a baseline.
+"""Compare a run's ours/nginx ratios with a baseline, using loadgen's statistics.
 
-usage: perf_gate.py SUMMARY.json BASELINE.json [--min-band 10%] [--update] [--floor F]
-Metrics per scenario: rps_ratio (higher is better) and cpu_ratio (lower is better).
+usage: perf_gate.py SUMMARY.json BASELINE.json VERDICTS_DIR [--max-regression 5%] [--update] [--floor F]
+VERDICTS_DIR holds one `loadgen compare --base nginx... --new ours... --json` file per
+scenario (<scenario>.json): ours against nginx over the rounds, with a 95% confidence
+interval. Metrics: rps_ratio (higher is better) and cpu_ratio (lower is better).
+
+A ratio regresses when its whole 95% interval lies on the bad side of the baseline AND the
+estimate is worse than the baseline by more than --max-regression: the same rule as
+`loadgen compare`, against the committed baseline instead of a second set of runs. With too
+few rounds (fewer than 3, and under 5 seconds of samples) loadgen says "not enough samples"
+and the ratio cannot fail. --floor F gates on the median ratio over rounds alone: worse than
+F x the baseline (what .ci/run uses).
 Exit 0 pass, 3 regression, 2 usage error.
 """
 import argparse
 import json
+import os
 import sys
 
 p = argparse.ArgumentParser()
 p.add_argument("summary")
 p.add_argument("baseline")
-p.add_argument("--min-band", default="10%")
+p.add_argument("verdicts")
+p.add_argument("--max-regression", default="5%")
 p.add_argument("--update", action="store_true")
 p.add_argument("--floor", type=float)
 a = p.parse_args()
 try:
-    min_band = float(a.min_band.rstrip("%")) / 100
-    assert 0 <= min_band < 1
+    band = float(a.max_regression.rstrip("%")) / 100
+    assert 0 <= band < 1
 except (ValueError, AssertionError):
-    sys.exit(print(f"--min-band: expected a percentage such as 10% (got {a.min_band})", file=sys.stderr) or 2)
+    sys.exit(print(f"--max-regression: expected a percentage such as 5% (got {a.max_regression})", file=sys.stderr) or 2)
 if a.floor is not None and not 0 < a.floor <= 1:
     sys.exit(print(f"--floor: expected a factor in (0, 1] (got {a.floor})", file=sys.stderr) or 2)
 
 run = json.load(open(a.summary))["scenarios"]
-METRICS = {"rps_ratio": +1, "cpu_ratio": -1}  # +1: higher is better
+# ratio name -> (loadgen compare metric, +1 when higher is better)
+METRICS = {"rps_ratio": ("rps", +1), "cpu_ratio": ("target_cpu_us_per_req", -1)}
 
 if a.update:
     baseline = {s: {m: v[m]["median"] for m in METRICS} for s, v in run.items()}
@@ -33,32 +45,46 @@ if a.update:
     print(f"baseline written: {a.baseline}")
     sys.exit(0)
 
+
+def interval(verdict, metric):
+    """(estimate, low, high) of ours/nginx from loadgen's verdict, or None without an interval."""
+    m = next(m for m in verdict["metrics"] if m["metric"] == metric)
+    if m.get("change_unit") != "%":
+        return None, m
+    return tuple(1 + m[k] / 100 for k in ("change", "ci_low", "ci_high")), m
+
+
 baseline = json.load(open(a.baseline))["scenarios"]
 rows, failed = [], []
 for scenario, base in baseline.items():
-    if scenario not in run:
+    path = os.path.join(a.verdicts, f"{scenario}.json")
+    if scenario not in run or not os.path.exists(path):
         failed.append(f"{scenario}: not measured")
         continue
-    for metric, direction in METRICS.items():
-        got = run[scenario][metric]
-        med, lo, hi = got["median"], got["min"], got["max"]
-        spread = (hi - lo) / med if med else 0.0
-        if a.floor is not None:
-            band = 1 - a.floor
+    verdict = json.load(open(path))
+    for name, (metric, direction) in METRICS.items():
+        ref, median = base[name], run[scenario][name]["median"]
+        ci, m = interval(verdict, metric)
+        # + better; the floor judges the median ratio over rounds, as before.
+        change = lambda r: (r - ref) / ref * direction
+        if ci is None:
+            shown, test, bad_stat, better = f"{median:.3f} (no interval)", m["verdict"], False, False
         else:
-            # 1x the measured spread: tuned on 10 runs of this VM (no false alarm) against a
-            # throwaway build slowed ~20-25% (every per-request scenario flagged).
-            band = max(min_band, spread)
-        # Worse means lower for rps, higher for CPU.
-        change = (med - base[metric]) / base[metric] * direction
-        verdict = "REGRESSED" if change < -band else ("improved" if change > band else "ok")
-        if verdict == "REGRESSED":
-            failed.append(f"{scenario} {metric}: {med:.3f} vs baseline {base[metric]:.3f} ({change:+.1%}, band {band:.0%})")
-        rows.append(f"| {scenario} | {metric} | {base[metric]:.3f} | {med:.3f} ({lo:.3f}-{hi:.3f}) | {change:+.1%} | {band:.0%} | {verdict} |")
-print("| scenario | metric | baseline | now (min-max) | change (+ better) | band | verdict |")
-print("|---|---|---|---|---|---|---|")
+            est, low, high = ci
+            shown, test = f"{est:.3f} ({low:.3f}-{high:.3f})", m["test"]
+            # The whole interval on the bad side of the baseline, and the estimate past the band.
+            bad_stat = (high < ref if direction > 0 else low > ref) and change(est) < -band
+            better = low > ref if direction > 0 else high < ref
+        bad = change(median) < -(1 - a.floor) if a.floor is not None else bad_stat
+        word = "REGRESSED" if bad else ("improved" if better else "ok")
+        if bad:
+            failed.append(f"{scenario} {name}: {shown} vs baseline {ref:.3f} (median {change(median):+.1%})")
+        rows.append(f"| {scenario} | {name} | {ref:.3f} | {median:.3f} | {shown} | {change(median):+.1%} | {test} | {word} |")
+print("| scenario | metric | baseline | now (median) | now (estimate, 95% CI) | change of median (+ better) | test | verdict |")
+print("|---|---|---|---|---|---|---|---|")
 print("\n".join(rows))
+rule = f"hard floor: median worse than {a.floor}x the baseline" if a.floor is not None else f"significant and past {band:.0%}"
 if failed:
-    print("\nperformance regression:\n  " + "\n  ".join(failed), file=sys.stderr)
+    print(f"\nperformance regression ({rule}):\n  " + "\n  ".join(failed), file=sys.stderr)
     sys.exit(3)
-print("\nno regression beyond the noise band")
+print(f"\nno regression ({rule})")

@@ -11,6 +11,8 @@
 
 pub mod api;
 mod buffers;
+#[cfg(feature = "calibration-slowdown")]
+pub mod calibration;
 pub mod cli;
 mod config;
 mod conn;

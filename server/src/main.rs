@@ -25,6 +25,11 @@ fn main() -> ExitCode {
         Ok(cfg) => cfg,
         Err(e) => return usage(&e),
     };
+    #[cfg(feature = "calibration-slowdown")]
+    match server::calibration::init_from_env() {
+        Ok(ns) => eprintln!("server: calibration build: {ns} ns of extra CPU per request"),
+        Err(e) => return usage(&e),
+    }
     let workers = cfg.workers;
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
     let run = || -> std::io::Result<Ending> {

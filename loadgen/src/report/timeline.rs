@@ -15,6 +15,9 @@ use crate::schedule::ramp::{Ramp, Stage};
 /// How far a target CPU sample may be from a second's boundary and still delimit it (the
 /// main thread samples on whole seconds, a little late when it was busy merging).
 const MARK_SLACK_NS: u64 = 100_000_000;
+/// /proc counts CPU in 10 ms ticks: a second shorter than this (the run's last sliver) gets
+/// no CPU figure rather than a meaningless one.
+const MIN_CPU_SPAN: Duration = Duration::from_millis(500);
 
 /// One second (the last one can be shorter: `length_s`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,7 +48,9 @@ pub fn build(config: &Config, intervals: &[Interval], target_marks: Option<&[(u6
         .map(|i| {
             let length_s = i.length.as_secs_f64().max(1e-9);
             let end = i.start + i.length;
-            let target_cpu_s = target_marks.and_then(|marks| cpu_between(marks, i.start, end));
+            let target_cpu_s = target_marks
+                .filter(|_| i.length >= MIN_CPU_SPAN)
+                .and_then(|marks| cpu_between(marks, i.start, end));
             Second {
                 t: i.start.as_secs(),
                 length_s,
@@ -121,10 +126,10 @@ mod tests {
     #[test]
     fn seconds_carry_rates_percentiles_and_target_cpu() {
         let mut config = Config::new("http://127.0.0.1:1/");
-        let intervals = [interval(0, 1_000, 1_000), interval(1_000, 500, 400)];
+        let intervals = [interval(0, 1_000, 1_000), interval(1_000, 250, 200)];
         // The target used 0.25 s in the first second; the second boundary was sampled late
-        // (30 ms), the end of the last one not at all.
-        let marks = [(2_000_000, 1.0), (1_030_000_000, 1.25)];
+        // (30 ms); the last second is a sliver of 0.25 s, too short for /proc's ticks.
+        let marks = [(2_000_000, 1.0), (1_030_000_000, 1.25), (1_250_000_000, 1.5)];
         let timeline = build(&config, &intervals, Some(&marks));
         assert_eq!(
             timeline[0],
@@ -142,7 +147,7 @@ mod tests {
         );
         assert_eq!(
             (timeline[1].t, timeline[1].rps, timeline[1].sent_rps),
-            (1, 800.0, 804.0)
+            (1, 800.0, 808.0)
         );
         assert_eq!(timeline[1].target_cpu_us_per_req, None);
         config.rate = Some(5_000.0);

@@ -19,6 +19,8 @@ pub struct Services<'a> {
 
 /// Answers one complete request (head plus decoded body), or defers it to the database.
 pub fn dispatch<'a>(head: &Head<'_>, body: &[u8], res: Responder<'_>, services: Services<'a>) -> Routed<'a> {
+    #[cfg(feature = "calibration-slowdown")]
+    crate::calibration::spin();
     let method = head.method;
     let path = head.path();
     if let Some(api) = services.api.filter(|_| path.starts_with("/api/")) {

@@ -119,6 +119,7 @@ where
 }
 
 fn into_cli(args: Args) -> Result<Cli, UsageError> {
+    let shard = args.load.shard;
     let mut config = args.load.into_config()?;
     config.stages = args.stages.map_or_else(Vec::new, |s| s.0);
     // -n alone runs until the count is reached; otherwise -d (default 10s) bounds the run.
@@ -131,6 +132,9 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
     config.requests = args.requests;
     config.rate = args.rate;
     config.warmup = args.warmup;
+    if let Some(shard) = shard {
+        shard.apply(&mut config)?;
+    }
     let plan = config.validate()?;
     let assertions = args
         .asserts

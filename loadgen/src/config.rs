@@ -8,6 +8,7 @@ use crate::mix::{MAX_GROUPS, TargetSpec};
 use crate::plan::{Mix, Plan};
 use crate::schedule::Rate;
 use crate::schedule::ramp::Stage;
+use crate::shard::Sharding;
 use crate::tls::TlsOptions;
 use crate::url::Url;
 use http_wire::token::is_token;
@@ -49,6 +50,8 @@ pub struct Config {
     pub targets_file: String,
     /// With https: trust roots, `-k`, resumption.
     pub tls: TlsOptions,
+    /// `--shard I/N`: the settings above are already this shard's part of the whole run.
+    pub shard: Option<Sharding>,
 }
 
 /// A bad setting, named by the flag that sets it.
@@ -98,6 +101,7 @@ impl Config {
             targets: Vec::new(),
             targets_file: String::new(),
             tls: TlsOptions::default(),
+            shard: None,
         }
     }
 
@@ -251,7 +255,7 @@ impl Config {
         } else {
             Mix::of_targets(&self.targets, &urls, group_of, groups)
         };
-        let mix = match self.requests_per_conn {
+        let mut mix = match self.requests_per_conn {
             Some(_) => mix.with_closing(
                 &self.method,
                 &target,
@@ -262,6 +266,10 @@ impl Config {
             ),
             None => mix,
         };
+        if let Some(sharding) = &self.shard {
+            let len = mix.order.len() as u64;
+            mix.order.rotate_left((sharding.first_target % len) as usize);
+        }
         Ok(Plan { target, mix })
     }
 

@@ -25,6 +25,7 @@ pub mod response;
 mod run;
 pub mod schedule;
 pub mod server_cpu;
+pub mod shard;
 pub mod stats;
 mod timer;
 pub mod tls;

@@ -15,6 +15,7 @@ use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::report::{Report, RunTotals, TargetWindow};
 use crate::server_cpu::ServerCpu;
+use crate::shard::share;
 use crate::stats::Stats;
 use crate::tls::{Negotiated, TlsClient};
 use crate::worker::{Message, Share, Shared, Worker};
@@ -299,22 +300,5 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
     Gathered {
         totals,
         ever_connected,
-    }
-}
-
-/// Part `i` of `total` split over `parts` as evenly as possible.
-fn share(total: u64, parts: usize, i: usize) -> u64 {
-    let parts = parts as u64;
-    total / parts + u64::from((i as u64) < total % parts)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shares_add_up() {
-        let parts: Vec<u64> = (0..3).map(|i| share(10, 3, i)).collect();
-        assert_eq!(parts, vec![4, 3, 3]);
     }
 }

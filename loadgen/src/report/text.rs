@@ -31,10 +31,14 @@ pub fn banner(config: &Config, threads: usize) -> String {
         0 => config.url.clone(),
         n => format!("{} ({n} targets)", config.targets_file),
     };
-    format!(
+    let mut banner = format!(
         "Running {length} test @ {what}\n  {threads} threads and {} connections, {mode}, pipeline {}\n",
         config.connections, config.pipeline
-    )
+    );
+    if let Some(sharding) = &config.shard {
+        let _ = writeln!(banner, "  shard {} of: {}", sharding.shard, sharding.run);
+    }
+    banner
 }
 
 pub fn render(report: &Report, spectrum: bool) -> String {

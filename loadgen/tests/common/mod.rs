@@ -197,3 +197,13 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// The workspace's own server with one worker, on a free loopback port.
+pub fn one_worker_server() -> server::ServerHandle {
+    server::start(server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        workers: 1,
+        ..Default::default()
+    })
+    .unwrap()
+}

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::mix::{MAX_GROUPS, TargetSpec};
 use crate::plan::{Mix, Plan};
@@ -52,6 +52,9 @@ pub struct Config {
     pub tls: TlsOptions,
     /// `--shard I/N`: the settings above are already this shard's part of the whole run.
     pub shard: Option<Sharding>,
+    /// `--start-at`: the wall-clock instant the recorded phase begins (load starts
+    /// `--warmup` plus a second for connecting before it).
+    pub start_at: Option<SystemTime>,
 }
 
 /// A bad setting, named by the flag that sets it.
@@ -102,6 +105,7 @@ impl Config {
             targets_file: String::new(),
             tls: TlsOptions::default(),
             shard: None,
+            start_at: None,
         }
     }
 
@@ -186,6 +190,14 @@ impl Config {
                     "no --warmup with --stages: make the first stage the warm-up",
                 ));
             }
+        }
+        if let Some(at) = self.start_at
+            && let Err(e) = at.duration_since(SystemTime::now())
+        {
+            return Err(UsageError::new(
+                "--start-at",
+                format!("the start is {:.3}s in the past", e.duration().as_secs_f64()),
+            ));
         }
         if self.requests_per_conn == Some(0) {
             return Err(UsageError::new(
@@ -371,6 +383,10 @@ mod tests {
             ("--requests", Box::new(|c| c.requests = Some(0))),
             ("--duration", Box::new(|c| c.duration = Some(Duration::ZERO))),
             ("--duration", Box::new(|c| c.duration = None)),
+            (
+                "--start-at",
+                Box::new(|c| c.start_at = Some(SystemTime::now() - Duration::from_secs(1))),
+            ),
             ("--timeout", Box::new(|c| c.timeout = Duration::ZERO)),
             ("--method", Box::new(|c| c.method = "GE T".into())),
             (

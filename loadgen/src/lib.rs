@@ -26,6 +26,7 @@ mod run;
 pub mod schedule;
 pub mod server_cpu;
 pub mod shard;
+pub mod start;
 pub mod stats;
 mod timer;
 pub mod tls;

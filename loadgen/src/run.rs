@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
@@ -16,6 +16,7 @@ use crate::progress::Progress;
 use crate::report::{Report, RunTotals, TargetWindow};
 use crate::server_cpu::ServerCpu;
 use crate::shard::share;
+use crate::start::{StartTimes, unix_s};
 use crate::stats::Stats;
 use crate::tls::{Negotiated, TlsClient};
 use crate::worker::{Message, Share, Shared, Worker};
@@ -128,8 +129,7 @@ impl Prepared<'_> {
     pub fn run(self, options: &RunOptions) -> Result<Report, RunError> {
         let (config, threads) = (self.config, self.threads);
         let mix = self.plan.mix;
-        let start = now_ns();
-        let record_from = start + config.warmup.as_nanos() as u64;
+        let (start, record_from) = begin(config, &options.stop)?;
         let timeout_ns = config.timeout.as_nanos() as u64;
         let connect_timeout_ns = config.connect_timeout.as_nanos() as u64;
         let (tls, negotiated) = self.tls.unzip();
@@ -180,6 +180,10 @@ impl Prepared<'_> {
         let watch = Watch {
             intervals: IntervalBuilder::new(record_from, now_ns(), options.intervals),
             target: (!config.server_pids.is_empty()).then(|| ServerCpu::new(&config.server_pids)),
+            intended: config
+                .start_at
+                .unwrap_or_else(|| crate::start::wall_of(record_from)),
+            started: None,
         };
         let gathered = gather(&rx, progress, record_from, watch);
         for handle in handles {
@@ -192,6 +196,9 @@ impl Prepared<'_> {
         let mut totals = gathered.totals;
         totals.threads = threads;
         totals.tls = negotiated;
+        if let Some(start) = &mut totals.start {
+            start.start_at = config.start_at.is_some();
+        }
         Ok(Report::build(config, totals))
     }
 }
@@ -205,6 +212,44 @@ struct Gathered {
 struct Watch {
     intervals: IntervalBuilder,
     target: Option<ServerCpu>,
+    /// When recording was to begin, and when this thread saw it begin (wall clock).
+    intended: SystemTime,
+    started: Option<SystemTime>,
+}
+
+/// Load starts this long before a `--start-at` instant (plus `--warmup`), so that every
+/// connection is up and carrying load by then.
+const CONNECT_LEAD_NS: u64 = SECOND_NS;
+
+/// When load starts and when recording starts (monotonic): now and after `--warmup`; with
+/// `--start-at`, recording at that instant and load `--warmup` plus a second before it
+/// (with `--stages`, at it: the ramp is its own warm-up and must not start early).
+fn begin(config: &Config, stop: &AtomicBool) -> Result<(u64, u64), RunError> {
+    let warmup = config.warmup.as_nanos() as u64;
+    let Some(at) = config.start_at else {
+        let now = now_ns();
+        return Ok((now, now + warmup));
+    };
+    let record_from = crate::start::monotonic_of(at);
+    let now = now_ns();
+    if now >= record_from {
+        let late = (now - record_from) as f64 / 1e9;
+        let message = format!("the start passed {late:.3}s ago, while loadgen was getting ready");
+        return Err(RunError::Usage(UsageError::new("--start-at", message)));
+    }
+    let lead = if config.stages.is_empty() {
+        CONNECT_LEAD_NS
+    } else {
+        0
+    };
+    let launch = record_from.saturating_sub(warmup + lead);
+    // In slices, so Ctrl-C is not ignored for the whole wait.
+    while !stop.load(Ordering::Relaxed) && now_ns() < launch {
+        std::thread::sleep(
+            Duration::from_nanos(launch.saturating_sub(now_ns())).min(Duration::from_millis(100)),
+        );
+    }
+    Ok((now_ns(), record_from))
 }
 
 /// Merge the threads' messages until every thread has finished (all senders dropped).
@@ -224,6 +269,7 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
         intervals: None,
         target: None,
         tls: None,
+        start: None,
     };
     let (mut finished_at, mut stopped_at) = (record_from, record_from);
     let mut ever_connected = false;
@@ -232,6 +278,9 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
     let mut target_marks = Vec::new();
     loop {
         let now = now_ns();
+        if watch.started.is_none() && now >= record_from {
+            watch.started = Some(SystemTime::now());
+        }
         if let Some(target) = &mut watch.target
             && now >= next_sample
         {
@@ -249,6 +298,11 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
         let wait = match &watch.target {
             Some(_) => next_sample.saturating_sub(now).min(SECOND_NS),
             None => SECOND_NS,
+        };
+        // Wake when recording begins, to see when it did.
+        let wait = match watch.started {
+            None => wait.min(record_from.saturating_sub(now)),
+            Some(_) => wait,
         };
         let message = rx.recv_timeout(Duration::from_nanos(wait));
         match &message {
@@ -286,6 +340,11 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
     totals.duration_s = stopped_at.saturating_sub(record_from) as f64 / 1e9;
     totals.drain_s = finished_at.saturating_sub(stopped_at) as f64 / 1e9;
     totals.intervals = Some(watch.intervals.finish(recorded_ns));
+    totals.start = Some(StartTimes {
+        intended_unix_s: unix_s(watch.intended),
+        actual_unix_s: unix_s(watch.started.unwrap_or_else(SystemTime::now)),
+        start_at: false,
+    });
     totals.target = watch.target.map(|mut cpu| {
         cpu.sample();
         let now = now_ns();

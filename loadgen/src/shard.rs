@@ -35,8 +35,9 @@ impl std::fmt::Display for Shard {
 /// What `--shard` did to a config: which shard, the whole run it is part of (so that merging
 /// can refuse shards of different runs), and where in the whole run's request sequence this
 /// shard's requests begin.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sharding {
+    #[serde(flatten)]
     pub shard: Shard,
     /// The whole run's settings in words (target or mix, loop, rate, connections, length).
     pub run: String,

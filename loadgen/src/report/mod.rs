@@ -23,6 +23,8 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::intervals::Intervals;
 use crate::server_cpu::ServerCpu;
+use crate::shard::Sharding;
+use crate::start::StartTimes;
 use crate::stats::{Errors, Stats};
 use oscalls::cpu::CpuTime;
 
@@ -127,6 +129,8 @@ pub struct RunTotals {
     pub target: Option<TargetWindow>,
     /// With https: what the handshake before the run agreed on.
     pub tls: Option<Negotiated>,
+    /// When recording was to begin and when it did.
+    pub start: Option<StartTimes>,
 }
 
 /// With https: the protocol and cipher suite, and the handshakes of the recorded phase.
@@ -159,6 +163,14 @@ pub struct TargetBreakdown {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The machine that ran it (shards run on many).
+    pub host: String,
+    /// `--shard I/N`: which part of which whole run this is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Sharding>,
+    /// When the recorded phase was to begin and when it did (wall clock).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<StartTimes>,
     pub url: String,
     pub method: String,
     /// "closed" or "open".
@@ -319,6 +331,9 @@ impl Report {
             (config.targets_file.clone(), "MIX".to_string())
         };
         let mut report = Report {
+            host: crate::start::host_name(),
+            shard: config.shard.clone(),
+            start: totals.start,
             url,
             method,
             mode: if open { "open" } else { "closed" },

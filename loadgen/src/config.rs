@@ -53,7 +53,7 @@ pub struct Config {
     /// `--shard I/N`: the settings above are already this shard's part of the whole run.
     pub shard: Option<Sharding>,
     /// `--start-at`: the wall-clock instant the recorded phase begins (load starts
-    /// `--warmup` plus a second for connecting before it).
+    /// `--warmup` before it; connections open a second before that).
     pub start_at: Option<SystemTime>,
 }
 

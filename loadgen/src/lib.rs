@@ -13,6 +13,7 @@ pub mod config;
 mod conn;
 pub mod intervals;
 mod limits;
+pub mod merge;
 pub mod metric;
 pub mod mix;
 pub mod plan;

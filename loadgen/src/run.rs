@@ -129,7 +129,7 @@ impl Prepared<'_> {
     pub fn run(self, options: &RunOptions) -> Result<Report, RunError> {
         let (config, threads) = (self.config, self.threads);
         let mix = self.plan.mix;
-        let (start, record_from) = begin(config, &options.stop)?;
+        let (start, send_from, record_from) = begin(config, &options.stop)?;
         let timeout_ns = config.timeout.as_nanos() as u64;
         let connect_timeout_ns = config.connect_timeout.as_nanos() as u64;
         let (tls, negotiated) = self.tls.unzip();
@@ -148,6 +148,7 @@ impl Prepared<'_> {
             timeout_ns,
             connect_timeout_ns,
             start,
+            send_from,
             record_from,
             stop_at: config.duration.map(|d| record_from + d.as_nanos() as u64),
             stall_ns: 2 * timeout_ns + connect_timeout_ns,
@@ -217,18 +218,18 @@ struct Watch {
     started: Option<SystemTime>,
 }
 
-/// Load starts this long before a `--start-at` instant (plus `--warmup`), so that every
-/// connection is up and carrying load by then.
+/// Connections open this long before the load starts at a `--start-at` instant (minus
+/// `--warmup`), so that they are all up by then.
 const CONNECT_LEAD_NS: u64 = SECOND_NS;
 
-/// When load starts and when recording starts (monotonic): now and after `--warmup`; with
-/// `--start-at`, recording at that instant and load `--warmup` plus a second before it
-/// (with `--stages`, at it: the ramp is its own warm-up and must not start early).
-fn begin(config: &Config, stop: &AtomicBool) -> Result<(u64, u64), RunError> {
+/// When the threads start (and connect), when load starts and when recording starts
+/// (monotonic): now, now, and after `--warmup`; with `--start-at`, recording at that
+/// instant, load `--warmup` before it, and connections a second before that.
+fn begin(config: &Config, stop: &AtomicBool) -> Result<(u64, u64, u64), RunError> {
     let warmup = config.warmup.as_nanos() as u64;
     let Some(at) = config.start_at else {
         let now = now_ns();
-        return Ok((now, now + warmup));
+        return Ok((now, now, now + warmup));
     };
     let record_from = crate::start::monotonic_of(at);
     let now = now_ns();
@@ -237,19 +238,15 @@ fn begin(config: &Config, stop: &AtomicBool) -> Result<(u64, u64), RunError> {
         let message = format!("the start passed {late:.3}s ago, while loadgen was getting ready");
         return Err(RunError::Usage(UsageError::new("--start-at", message)));
     }
-    let lead = if config.stages.is_empty() {
-        CONNECT_LEAD_NS
-    } else {
-        0
-    };
-    let launch = record_from.saturating_sub(warmup + lead);
+    let send_from = record_from.saturating_sub(warmup);
+    let launch = send_from.saturating_sub(CONNECT_LEAD_NS);
     // In slices, so Ctrl-C is not ignored for the whole wait.
     while !stop.load(Ordering::Relaxed) && now_ns() < launch {
         std::thread::sleep(
             Duration::from_nanos(launch.saturating_sub(now_ns())).min(Duration::from_millis(100)),
         );
     }
-    Ok((now_ns(), record_from))
+    Ok((now_ns(), send_from, record_from))
 }
 
 /// Merge the threads' messages until every thread has finished (all senders dropped).

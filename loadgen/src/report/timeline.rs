@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::intervals::Interval;
@@ -17,7 +17,7 @@ use crate::schedule::ramp::{Ramp, Stage};
 const MARK_SLACK_NS: u64 = 100_000_000;
 
 /// One second (the last one can be shorter: `length_s`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Second {
     /// Offset from the start of recording, in whole seconds.
     pub t: u64,

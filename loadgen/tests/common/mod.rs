@@ -207,3 +207,11 @@ pub fn one_worker_server() -> server::ServerHandle {
     })
     .unwrap()
 }
+
+/// The run exited with `code` and one line on stderr that says `says` (e.g. the flag).
+pub fn assert_one_line_error(out: &Output, code: i32, says: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(says), "{stderr:?} should say {says}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr:?}");
+}

@@ -66,6 +66,14 @@ fn three_shards_merge_to_what_the_server_served() {
     assert_eq!(merged["status"]["200"], 300);
     assert_eq!(merged["connections"], 3);
     assert_eq!(merged["shards"].as_array().unwrap().len(), 3);
+    // The shards' timelines, aligned on wall-clock time, still hold every response.
+    let counted: f64 = merged["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["rps"].as_f64().unwrap() * s["length_s"].as_f64().unwrap())
+        .sum();
+    assert_eq!(counted.round(), 300.0, "{}", merged["timeline"]);
     // The merged histogram is the sum of the shards' (read independently here), and its
     // percentiles are that sum's.
     let mut sum = histogram_of(&read(&parts[0]));

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use common::{loadgen, scratch_dir};
 use hdrhistogram::Histogram;
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use loadgen::report::histograms::{decode, encode};
 use serde_json::Value;
 
@@ -50,8 +51,17 @@ fn three_shards_merge_to_what_the_server_served() {
         .map(|i| shard(&dir, &format!("s{i}"), &format!("{i}/3"), &[], &url))
         .collect();
     let out_path = dir.join("merged.json");
+    let hlog_path = dir.join("merged.hlog");
     let refs: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
-    let out = merge(&refs, &["--json", out_path.to_str().unwrap()]);
+    let out = merge(
+        &refs,
+        &[
+            "--json",
+            out_path.to_str().unwrap(),
+            "--hlog",
+            hlog_path.to_str().unwrap(),
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -81,6 +91,22 @@ fn three_shards_merge_to_what_the_server_served() {
         sum.add(histogram_of(&read(part))).unwrap();
     }
     assert_eq!(histogram_of(&merged), sum);
+    // The interval log: one interval per shard, together the merged histogram.
+    let log = std::fs::read(&hlog_path).unwrap();
+    let mut from_log: Option<Histogram<u64>> = None;
+    let mut intervals = 0;
+    for entry in IntervalLogIterator::new(&log) {
+        let Ok(LogEntry::Interval(interval)) = entry else {
+            continue;
+        };
+        let h = decode(interval.encoded_histogram()).unwrap();
+        intervals += 1;
+        match &mut from_log {
+            Some(total) => total.add(h).unwrap(),
+            None => from_log = Some(h),
+        }
+    }
+    assert_eq!((intervals, from_log), (3, Some(sum.clone())));
     let p99 = sum.value_at_quantile(0.99) as f64 / 1_000.0;
     assert_eq!(merged["latency_us"]["p99"].as_f64(), Some(p99));
     // compare and --assert work on the merged report.

@@ -140,3 +140,40 @@ fn start_at_begins_the_recorded_phase_at_that_instant_and_the_report_says_when()
     config.start_at = None;
     assert!(!loadgen::run(&config).unwrap().start.unwrap().start_at);
 }
+
+#[test]
+fn capacity_shards_offer_their_part_of_each_step() {
+    let server = common::ok_server();
+    let out = common::loadgen(&[
+        "capacity",
+        "-t1",
+        "-c6",
+        "--shard",
+        "2/3",
+        "--slo",
+        "p99<1s",
+        "--start-rate",
+        "300",
+        "--max-rate",
+        "300",
+        "--step-duration",
+        "300ms",
+        "--step-warmup",
+        "0s",
+        "--no-progress",
+        "--json",
+        "-",
+        &server.url,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // The search is in whole-run rates; the step this shard ran offered a third of it.
+    assert_eq!(doc["max_rate"], 300.0);
+    assert_eq!(doc["steps"][0]["rate"], 100.0);
+}

@@ -76,6 +76,12 @@ fn three_shards_merge_to_what_the_server_served() {
     assert_eq!(merged["status"]["200"], 300);
     assert_eq!(merged["connections"], 3);
     assert_eq!(merged["shards"].as_array().unwrap().len(), 3);
+    // Started one after the other, without --start-at: the skew is flagged.
+    assert!(
+        merged["warnings"].to_string().contains("started up to"),
+        "{}",
+        merged["warnings"]
+    );
     // The shards' timelines, aligned on wall-clock time, still hold every response.
     let counted: f64 = merged["timeline"]
         .as_array()

@@ -183,6 +183,7 @@ fn row(input: &Input, earliest: f64) -> ShardRow {
         host: r.host.clone(),
         start_skew_ms: (input.started() - earliest) * 1e3,
         start_late_ms: r.start.map_or(0.0, |s| s.late_ms()),
+        duration_s: r.duration_s,
         requests: r.requests,
         rps: r.rps,
         p99_us: r.latency_us.p99,

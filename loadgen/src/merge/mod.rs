@@ -118,6 +118,9 @@ where
             set.count
         ));
     }
+    if let Some(warning) = skew_warning(&report) {
+        report.warnings.push(warning);
+    }
     for row in &report.shards {
         if let Some(warning) = row.warnings.first() {
             report
@@ -144,6 +147,28 @@ where
         assertions,
     })
 }
+
+/// Shards that started far apart (no common `--start-at`, or clocks out of sync) cover a
+/// longer union of windows than one run would, which lowers the merged rates: say so.
+fn skew_warning(report: &Report) -> Option<String> {
+    let skew_ms = report.shards.iter().map(|r| r.start_skew_ms).fold(0.0, f64::max);
+    let shortest_s = report
+        .shards
+        .iter()
+        .map(|r| r.duration_s)
+        .fold(f64::INFINITY, f64::min);
+    (skew_ms / 1e3 > SKEW_SHARE * shortest_s).then(|| {
+        format!(
+            "the shards started up to {skew_ms:.1}ms apart, more than {:.0}% of a shard's run: \
+             the merged rates are over the union of their windows (start them with one \
+             --start-at, on synchronised clocks)",
+            SKEW_SHARE * 100.0
+        )
+    })
+}
+
+/// Start skew above this share of a shard's run is worth a warning.
+const SKEW_SHARE: f64 = 0.01;
 
 /// Each shard's whole window as one interval of an interval log, placed in wall-clock time
 /// from the earliest start.

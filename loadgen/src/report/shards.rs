@@ -12,6 +12,8 @@ pub struct ShardRow {
     /// in milliseconds (each on its host's wall clock).
     pub start_skew_ms: f64,
     pub start_late_ms: f64,
+    /// Its recorded window.
+    pub duration_s: f64,
     pub requests: u64,
     pub rps: f64,
     pub p99_us: f64,

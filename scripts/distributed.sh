@@ -13,7 +13,8 @@
 # JSON, and the merge then says which shard is missing.
 #
 # Options:
-#   -w HOST,HOST,...   the hosts (or --hosts FILE: one per line, # comments)
+#   -w HOSTS           the hosts, as pdsh takes them: host1,host2 or load[1-8]
+#   --hosts FILE       or one host per line, # comments
 #   --reach PREFIX     how to run a command string on %h [ssh -o BatchMode=yes %h]
 #                      (e.g. 'ip netns exec %h sh -c' for network namespaces, 'sh -c' locally)
 #   --start-in S       seconds from now to the common start [10]; covers starting every shard
@@ -47,8 +48,10 @@ command -v pdsh >/dev/null || { echo "error: pdsh is not installed (apt-get inst
 local_loadgen="$ROOT/target/release/loadgen"
 [ -x "$local_loadgen" ] || local_loadgen=$(command -v loadgen) || { echo "error: no loadgen to merge with (cargo build --release)" >&2; exit 2; }
 
-IFS=, read -r -a host_list <<<"$hosts"
+# The hosts as pdsh sees them (ranges like load[1-8] expanded), one per line.
+mapfile -t host_list < <(pdsh -R exec -w "$hosts" echo %h | cut -d: -f1 | sort -u)
 n=${#host_list[@]}
+[ "$n" -gt 0 ] || { echo "error: no hosts in '$hosts'" >&2; exit 2; }
 out=${out:-"$ROOT/target/distributed-runs/$(date -u +%Y%m%dT%H%M%SZ)"}
 mkdir -p "$out"
 start=$(( $(date +%s) + start_in ))

@@ -56,12 +56,15 @@ SERVER_PID=$!
 for _ in $(seq 1 500); do [ -s "$WORK/server.out" ] && break; sleep 0.01; done
 port=$(sed -E 's|.*:([0-9]+) .*|\1|' "$WORK/server.out")
 url="http://$addr:$port/plaintext"
+# run NAME HOST-OPTIONS...
 run() {
-  scripts/distributed.sh -w "$1" --reach "$reach" --start-in 2 --loadgen "$ROOT/target/release/loadgen" \
-    --out "$WORK/$2" -- -t1 -c6 -n 3000 "$url"
+  local name=$1; shift
+  scripts/distributed.sh "$@" --reach "$reach" --start-in 2 --loadgen "$ROOT/target/release/loadgen" \
+    --out "$WORK/$name" -- -t1 -c6 -n 3000 "$url"
 }
 
-run "$hosts" all >"$WORK/all.txt"
+printf '# the hosts, one per line\n%s\n' "${hosts//,/$'\n'}" >"$WORK/hosts.txt"
+run all --hosts "$WORK/hosts.txt" >"$WORK/all.txt"
 merged=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["requests"])' "$WORK/all/merged.json")
 [ "$merged" = 3000 ] || { echo "FAIL: merged $merged responses, expected 3000" >&2; exit 1; }
 shards=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["shards"]))' "$WORK/all/merged.json")
@@ -70,7 +73,7 @@ echo "ok: 3 shards merged, 3000 responses"
 
 # A fourth host that does not exist: its shard never runs, so the merge reports it missing.
 set +e
-run "$hosts,lgci-gone" gone >"$WORK/gone.txt" 2>"$WORK/gone.err"
+run gone -w "$hosts,lgci-gone" >"$WORK/gone.txt" 2>"$WORK/gone.err"
 code=$?
 set -e
 [ "$code" = 1 ] || { echo "FAIL: exit $code with a missing host, expected 1" >&2; cat "$WORK/gone.err" >&2; exit 1; }

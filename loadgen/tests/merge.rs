@@ -223,4 +223,18 @@ fn a_failed_shard_is_reported_missing() {
     assert_eq!(merged["requests"], 200);
     let warnings = merged["warnings"].to_string();
     assert!(warnings.contains("shard 2/3 missing"), "{warnings}");
+    // A shard that ran but got no response at all is flagged by name.
+    let mut silent = read(&third);
+    silent["requests"] = Value::from(0);
+    std::fs::write(&third, silent.to_string()).unwrap();
+    let out = merge(
+        &[&first, &third],
+        &["--partial", "--json", out_path.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let warnings = read(&out_path)["warnings"].to_string();
+    assert!(
+        warnings.contains("shard 3/3 on") && warnings.contains("no responses"),
+        "{warnings}"
+    );
 }

@@ -189,7 +189,14 @@ fn row(input: &Input, earliest: f64) -> ShardRow {
         p99_us: r.latency_us.p99,
         generator_cpu_us_per_request: r.generator.cpu_us_per_request,
         busiest_thread_cpu_pct: r.generator.busiest_thread_cpu_pct,
-        warnings: r.warnings.clone(),
+        warnings: match r.requests {
+            // It ran but measured nothing of the target: as good as failed.
+            0 => [format!("no responses ({} errors)", r.errors.total)]
+                .into_iter()
+                .chain(r.warnings.iter().cloned())
+                .collect(),
+            _ => r.warnings.clone(),
+        },
     }
 }
 

@@ -2,7 +2,7 @@
 //! the flag; `main` turns it into exit code 2.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clap::Parser;
 
@@ -42,6 +42,10 @@ struct Args {
     /// first) to RATE over DURATION, e.g. '10s:1000,30s:1000,10s:0'; the run lasts as long
     #[arg(long, value_name = "DUR:RATE,...", conflicts_with_all = ["rate", "duration", "warmup"], value_parser = parse_stages)]
     stages: Option<Stages>,
+    /// Begin the recorded phase at this wall-clock time (RFC 3339, unix seconds, or +10s
+    /// from now), after connecting and warming up: shards on many hosts start together
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
+    start_at: Option<SystemTime>,
     /// Apply load for this long before recording
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = parse_duration)]
     warmup: Duration,
@@ -120,6 +124,7 @@ where
 }
 
 fn into_cli(args: Args) -> Result<Cli, UsageError> {
+    let shard = args.load.shard;
     let mut config = args.load.into_config()?;
     config.stages = args.stages.map_or_else(Vec::new, |s| s.0);
     // -n alone runs until the count is reached; otherwise -d (default 10s) bounds the run.
@@ -132,6 +137,10 @@ fn into_cli(args: Args) -> Result<Cli, UsageError> {
     config.requests = args.requests;
     config.rate = args.rate;
     config.warmup = args.warmup;
+    config.start_at = args.start_at;
+    if let Some(shard) = shard {
+        shard.apply(&mut config)?;
+    }
     let plan = config.validate()?;
     let assertions = args
         .asserts
@@ -181,6 +190,10 @@ struct Stages(Vec<Stage>);
 
 fn parse_stages(text: &str) -> Result<Stages, String> {
     crate::schedule::ramp::parse(text).map(Stages)
+}
+
+fn parse_start_at(text: &str) -> Result<SystemTime, String> {
+    crate::start::parse(text, SystemTime::now())
 }
 
 /// Catch a misspelt output directory before the run rather than after it.
@@ -289,6 +302,9 @@ mod tests {
             (&["--stages", "10s:-5", "http://h/"], "--stages"),
             (&["--stages", "1s:10", "-d", "5s", "http://h/"], "--stages"),
             (&["--stages", "1s:10", "--warmup", "1s", "http://h/"], "--stages"),
+            (&["--start-at", "soon", "http://h/"], "--start-at"),
+            (&["--start-at", "2020-01-01T00:00:00Z", "http://h/"], "--start-at"),
+            (&["--start-at", "1000", "http://h/"], "--start-at"),
             (&[], "<URL>"),
         ] {
             let message = usage(args);

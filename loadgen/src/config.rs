@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::mix::{MAX_GROUPS, TargetSpec};
 use crate::plan::{Mix, Plan};
 use crate::schedule::Rate;
 use crate::schedule::ramp::Stage;
+use crate::shard::Sharding;
 use crate::tls::TlsOptions;
 use crate::url::Url;
 use http_wire::token::is_token;
@@ -53,6 +54,11 @@ pub struct Config {
     pub targets_file: String,
     /// With https: trust roots, `-k`, resumption.
     pub tls: TlsOptions,
+    /// `--shard I/N`: the settings above are already this shard's part of the whole run.
+    pub shard: Option<Sharding>,
+    /// `--start-at`: the wall-clock instant the recorded phase begins (load starts
+    /// `--warmup` before it; connections open a second before that).
+    pub start_at: Option<SystemTime>,
 }
 
 /// A bad setting, named by the flag that sets it.
@@ -103,6 +109,8 @@ impl Config {
             targets: Vec::new(),
             targets_file: String::new(),
             tls: TlsOptions::default(),
+            shard: None,
+            start_at: None,
         }
     }
 
@@ -190,6 +198,14 @@ impl Config {
                 ));
             }
         }
+        if let Some(at) = self.start_at
+            && let Err(e) = at.duration_since(SystemTime::now())
+        {
+            return Err(UsageError::new(
+                "--start-at",
+                format!("the start is {:.3}s in the past", e.duration().as_secs_f64()),
+            ));
+        }
         if self.requests_per_conn == Some(0) {
             return Err(UsageError::new(
                 "--requests-per-conn",
@@ -258,7 +274,7 @@ impl Config {
         } else {
             Mix::of_targets(&self.targets, &urls, group_of, groups)
         };
-        let mix = match self.requests_per_conn {
+        let mut mix = match self.requests_per_conn {
             Some(_) => mix.with_closing(
                 &self.method,
                 &target,
@@ -269,6 +285,10 @@ impl Config {
             ),
             None => mix,
         };
+        if let Some(sharding) = &self.shard {
+            let len = mix.order.len() as u64;
+            mix.order.rotate_left((sharding.first_target % len) as usize);
+        }
         Ok(Plan { target, mix })
     }
 
@@ -379,6 +399,10 @@ mod tests {
             ("--requests", Box::new(|c| c.requests = Some(0))),
             ("--duration", Box::new(|c| c.duration = Some(Duration::ZERO))),
             ("--duration", Box::new(|c| c.duration = None)),
+            (
+                "--start-at",
+                Box::new(|c| c.start_at = Some(SystemTime::now() - Duration::from_secs(1))),
+            ),
             ("--timeout", Box::new(|c| c.timeout = Duration::ZERO)),
             ("--method", Box::new(|c| c.method = "GE T".into())),
             (

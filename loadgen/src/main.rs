@@ -1,7 +1,7 @@
 //! `loadgen` binary: parse the command line, run, report, check assertions, map the
 //! outcome to an exit code (0 run completed, 1 target unreachable or report not written,
-//! 2 usage error, 3 an `--assert` failed). `loadgen compare`, `loadgen capacity` and `loadgen
-//! plot` are dispatched before the main parser, which takes a URL as its positional argument.
+//! 2 usage error, 3 an `--assert` failed). `loadgen compare`, `loadgen capacity`, `loadgen
+//! merge` and `loadgen plot` are dispatched before the main parser, which takes a URL as its positional argument.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -9,9 +9,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use loadgen::assert::Assertion;
 use loadgen::capacity;
 use loadgen::cli::{self, CliError};
-use loadgen::report::{output, text};
+use loadgen::merge::MergeError;
+use loadgen::report::{Report, output, text};
 use loadgen::{RunError, RunOptions};
 
 /// An `--assert` failed, `compare` found a significant regression past --max-regression, or
@@ -25,6 +27,9 @@ fn main() -> ExitCode {
     }
     if args.get(1).is_some_and(|a| a == "capacity") {
         return capacity(args);
+    }
+    if args.get(1).is_some_and(|a| a == "merge") {
+        return merge(args);
     }
     if args.get(1).is_some_and(|a| a == "plot") {
         return match loadgen::plot::run(args) {
@@ -62,9 +67,14 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     let written = output::emit(&report, &output);
+    conclude(written, &assertions, &report)
+}
+
+/// Assertions checked and printed; a report not written (exit 1) outweighs a failed check (3).
+fn conclude(written: Result<(), String>, assertions: &[Assertion], report: &Report) -> ExitCode {
     let mut all_passed = true;
-    for assertion in &assertions {
-        let outcome = assertion.evaluate(&report);
+    for assertion in assertions {
+        let outcome = assertion.evaluate(report);
         eprintln!("{}", outcome.line);
         all_passed &= outcome.passed;
     }
@@ -76,6 +86,21 @@ fn main() -> ExitCode {
         Ok(()) if !all_passed => ExitCode::from(FAILED_CHECK),
         Ok(()) => ExitCode::SUCCESS,
     }
+}
+
+fn merge(args: Vec<OsString>) -> ExitCode {
+    let merged = match loadgen::merge::run(args) {
+        Ok(merged) => merged,
+        Err(MergeError::Usage(error)) => return cli_error(error),
+        Err(MergeError::Missing(message)) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(1);
+        }
+    };
+    output::say(&merged.output, &merged.banner);
+    let written = output::emit(&merged.report, &merged.output);
+    output::say(&merged.output, &merged.table);
+    conclude(written, &merged.assertions, &merged.report)
 }
 
 fn capacity(args: Vec<OsString>) -> ExitCode {

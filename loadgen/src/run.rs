@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
@@ -15,6 +15,8 @@ use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::report::{Report, RunTotals, TargetWindow};
 use crate::server_cpu::ServerCpu;
+use crate::shard::share;
+use crate::start::{StartTimes, unix_s};
 use crate::stats::Stats;
 use crate::tls::{Negotiated, TlsClient};
 use crate::worker::{Message, Share, Shared, Worker};
@@ -127,8 +129,7 @@ impl Prepared<'_> {
     pub fn run(self, options: &RunOptions) -> Result<Report, RunError> {
         let (config, threads) = (self.config, self.threads);
         let mix = self.plan.mix;
-        let start = now_ns();
-        let record_from = start + config.warmup.as_nanos() as u64;
+        let (start, send_from, record_from) = begin(config, &options.stop)?;
         let timeout_ns = config.timeout.as_nanos() as u64;
         let connect_timeout_ns = config.connect_timeout.as_nanos() as u64;
         let (tls, negotiated) = self.tls.unzip();
@@ -147,6 +148,7 @@ impl Prepared<'_> {
             timeout_ns,
             connect_timeout_ns,
             start,
+            send_from,
             record_from,
             stop_at: config.duration.map(|d| record_from + d.as_nanos() as u64),
             stall_ns: 2 * timeout_ns + connect_timeout_ns,
@@ -180,6 +182,10 @@ impl Prepared<'_> {
         let watch = Watch {
             intervals: IntervalBuilder::new(record_from, now_ns(), options.intervals),
             target: (!config.server_pids.is_empty()).then(|| ServerCpu::new(&config.server_pids)),
+            intended: config
+                .start_at
+                .unwrap_or_else(|| crate::start::wall_of(record_from)),
+            started: None,
         };
         let gathered = gather(&rx, progress, record_from, watch);
         for handle in handles {
@@ -195,6 +201,9 @@ impl Prepared<'_> {
             .all_open_at
             .map(|at| at.saturating_sub(start) as f64 / 1e9);
         totals.tls = negotiated;
+        if let Some(start) = &mut totals.start {
+            start.start_at = config.start_at.is_some();
+        }
         Ok(Report::build(config, totals))
     }
 }
@@ -210,6 +219,40 @@ struct Gathered {
 struct Watch {
     intervals: IntervalBuilder,
     target: Option<ServerCpu>,
+    /// When recording was to begin, and when this thread saw it begin (wall clock).
+    intended: SystemTime,
+    started: Option<SystemTime>,
+}
+
+/// Connections open this long before the load starts at a `--start-at` instant (minus
+/// `--warmup`), so that they are all up by then.
+const CONNECT_LEAD_NS: u64 = SECOND_NS;
+
+/// When the threads start (and connect), when load starts and when recording starts
+/// (monotonic): now, now, and after `--warmup`; with `--start-at`, recording at that
+/// instant, load `--warmup` before it, and connections a second before that.
+fn begin(config: &Config, stop: &AtomicBool) -> Result<(u64, u64, u64), RunError> {
+    let warmup = config.warmup.as_nanos() as u64;
+    let Some(at) = config.start_at else {
+        let now = now_ns();
+        return Ok((now, now, now + warmup));
+    };
+    let record_from = crate::start::monotonic_of(at);
+    let now = now_ns();
+    if now >= record_from {
+        let late = (now - record_from) as f64 / 1e9;
+        let message = format!("the start passed {late:.3}s ago, while loadgen was getting ready");
+        return Err(RunError::Usage(UsageError::new("--start-at", message)));
+    }
+    let send_from = record_from.saturating_sub(warmup);
+    let launch = send_from.saturating_sub(CONNECT_LEAD_NS);
+    // In slices, so Ctrl-C is not ignored for the whole wait.
+    while !stop.load(Ordering::Relaxed) && now_ns() < launch {
+        std::thread::sleep(
+            Duration::from_nanos(launch.saturating_sub(now_ns())).min(Duration::from_millis(100)),
+        );
+    }
+    Ok((now_ns(), send_from, record_from))
 }
 
 /// Merge the threads' messages until every thread has finished (all senders dropped).
@@ -230,6 +273,7 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
         target: None,
         tls: None,
         all_open_s: None,
+        start: None,
     };
     let (mut finished_at, mut stopped_at) = (record_from, record_from);
     let mut ever_connected = false;
@@ -240,6 +284,9 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
     let mut target_marks = Vec::new();
     loop {
         let now = now_ns();
+        if watch.started.is_none() && now >= record_from {
+            watch.started = Some(SystemTime::now());
+        }
         if let Some(target) = &mut watch.target
             && now >= next_sample
         {
@@ -257,6 +304,11 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
         let wait = match &watch.target {
             Some(_) => next_sample.saturating_sub(now).min(SECOND_NS),
             None => SECOND_NS,
+        };
+        // Wake when recording begins, to see when it did.
+        let wait = match watch.started {
+            None => wait.min(record_from.saturating_sub(now)),
+            Some(_) => wait,
         };
         let message = rx.recv_timeout(Duration::from_nanos(wait));
         match &message {
@@ -295,6 +347,11 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
     totals.duration_s = stopped_at.saturating_sub(record_from) as f64 / 1e9;
     totals.drain_s = finished_at.saturating_sub(stopped_at) as f64 / 1e9;
     totals.intervals = Some(watch.intervals.finish(recorded_ns));
+    totals.start = Some(StartTimes {
+        intended_unix_s: unix_s(watch.intended),
+        actual_unix_s: unix_s(watch.started.unwrap_or_else(SystemTime::now)),
+        start_at: false,
+    });
     totals.target = watch.target.map(|mut cpu| {
         cpu.sample();
         let now = now_ns();
@@ -310,22 +367,5 @@ fn gather(rx: &Receiver<Message>, mut progress: Progress, record_from: u64, mut 
         totals,
         ever_connected,
         all_open_at,
-    }
-}
-
-/// Part `i` of `total` split over `parts` as evenly as possible.
-fn share(total: u64, parts: usize, i: usize) -> u64 {
-    let parts = parts as u64;
-    total / parts + u64::from((i as u64) < total % parts)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shares_add_up() {
-        let parts: Vec<u64> = (0..3).map(|i| share(10, 3, i)).collect();
-        assert_eq!(parts, vec![4, 3, 3]);
     }
 }

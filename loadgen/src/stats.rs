@@ -11,7 +11,7 @@ pub const SIGFIGS: u8 = 3;
 const STATUS_CODES: usize = 500;
 
 /// Failed requests by kind (each request is counted once) plus failed connection attempts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Errors {
     pub connect: u64,
     /// Why the failed connection attempts failed (they add up to `connect`).
@@ -28,7 +28,7 @@ pub struct Errors {
 
 /// Failed connection attempts by reason: a storm that overflows the target's backlog shows
 /// as timeouts, a target that is gone as refusals, the client out of ports as `no_local_port`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConnectReasons {
     pub refused: u64,
     /// No answer within `--connect-timeout` (or the kernel's own timeout).
@@ -138,7 +138,7 @@ impl Errors {
         self.connect + self.tls_handshake + self.requests()
     }
 
-    fn merge(&mut self, other: &Errors) {
+    pub fn merge(&mut self, other: &Errors) {
         self.connect += other.connect;
         self.connect_reasons.merge(&other.connect_reasons);
         self.read += other.read;

@@ -34,15 +34,6 @@ fn loadgen_config(targets: &Path) -> Config {
     config
 }
 
-fn one_worker_server() -> server::ServerHandle {
-    server::start(server::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        workers: 1,
-        ..Default::default()
-    })
-    .unwrap()
-}
-
 /// 400 requests of the mix in `path`: every one answered 200, no errors.
 fn run_400(path: &Path) -> loadgen::Report {
     let mut config = loadgen_config(path);
@@ -55,7 +46,7 @@ fn run_400(path: &Path) -> loadgen::Report {
 
 #[test]
 fn weights_and_names_give_an_exact_per_target_breakdown() {
-    let server = one_worker_server();
+    let server = common::one_worker_server();
     let a = server.addr();
     let dir = common::scratch_dir("targets-weights");
     let path = write_targets(
@@ -94,7 +85,7 @@ fn weights_and_names_give_an_exact_per_target_breakdown() {
 /// connections each response must be framed by its own request's method.
 #[test]
 fn head_and_get_targets_share_connections_without_misframing() {
-    let server = one_worker_server();
+    let server = common::one_worker_server();
     let a = server.addr();
     let dir = common::scratch_dir("targets-head");
     let path = write_targets(

@@ -88,7 +88,18 @@ where
 }
 
 fn into_settings(args: Args) -> Result<(Settings, Output), UsageError> {
+    let shard = args.load.shard;
     let mut config = args.load.into_config()?;
+    if let Some(shard) = shard {
+        // Every shard must take the same steps: their own probes would each find another start.
+        if args.start_rate.is_none() {
+            return Err(UsageError::new(
+                "--shard",
+                "loadgen capacity --shard needs --start-rate (each shard's probe would find a different one)",
+            ));
+        }
+        shard.apply(&mut config)?;
+    }
     for (flag, rate) in [("--start-rate", args.start_rate), ("--max-rate", args.max_rate)] {
         if let Some(rate) = rate
             && !(rate >= 1.0 && rate.is_finite())

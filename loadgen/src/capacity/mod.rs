@@ -106,6 +106,8 @@ pub fn run(settings: &Settings, mut on_step: impl FnMut(&Step)) -> Result<Outcom
     let mut failure = None;
     let found = search::search(bounds, |rate| {
         let mut config = settings.config.clone();
+        // With --shard, this process offers its share of each step's rate and is judged on it.
+        let rate = config.shard.as_ref().map_or(rate, |s| s.shard.rate(rate));
         config.rate = Some(rate);
         config.duration = Some(settings.step_duration);
         config.warmup = settings.step_warmup;

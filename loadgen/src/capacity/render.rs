@@ -37,8 +37,15 @@ pub fn banner(settings: &Settings) -> String {
         Some(rate) => format!("from {rate:.0} req/s"),
         None => format!("from a 1s closed-loop probe's rate / {PROBE_DIVISOR:.0}"),
     };
+    let shard = match &c.shard {
+        Some(s) => format!(
+            "\n  shard {}: each step offers this shard's part of the rate (the steps below show it)",
+            s.shard
+        ),
+        None => String::new(),
+    };
     format!(
-        "Capacity search @ {url}\n  SLO: {}\n  {} connections, steps of {:?} after {:?} warm-up, {start}, precision {}%\n",
+        "Capacity search @ {url}\n  SLO: {}\n  {} connections, steps of {:?} after {:?} warm-up, {start}, precision {}%{shard}\n",
         slo_list(settings),
         c.connections,
         settings.step_duration,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::config::{Config, UsageError};
+use crate::shard::Shard;
 use crate::tls::TlsOptions;
 
 #[derive(Args, Debug)]
@@ -65,6 +66,10 @@ pub(crate) struct LoadArgs {
     /// overrun the target's listen queues
     #[arg(long, default_value_t = crate::config::DEFAULT_CONNECT_CONCURRENCY, value_name = "N")]
     connect_concurrency: usize,
+    /// Do shard I of N of the run (1 <= I <= N): 1/N of the connections, of -n, of the rate
+    /// (or of each stage's rate), continuing the --targets mix where shard I-1 leaves off
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub(crate) shard: Option<Shard>,
     /// Measure this process's CPU (with all its threads and descendants) (repeatable)
     #[arg(long = "server-pid", value_name = "PID")]
     server_pids: Vec<u32>,

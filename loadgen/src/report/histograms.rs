@@ -6,34 +6,70 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use super::Word;
+use crate::stats::Stats;
 
 pub const ENCODING: &str = "hdrhistogram-v2-deflate-base64";
+const UNIT: &str = "ns";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EncodedHistograms {
     /// How each histogram below is written.
-    pub encoding: &'static str,
+    #[serde(deserialize_with = "encoding")]
+    pub encoding: Word,
     /// The unit of the recorded values.
-    pub unit: &'static str,
+    #[serde(deserialize_with = "unit")]
+    pub unit: Word,
     /// Response time (from the intended send time).
     pub response: String,
     /// Service time, open loop only.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    /// Open loop: send lag, and its part after a connection was free (the generator's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_lag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_lag: Option<String>,
     /// Connect time, per connection opened.
     pub connect: String,
+    /// `--targets`: response time per target name, in the breakdown's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
 }
 
 impl EncodedHistograms {
-    pub fn of(response: &Histogram<u64>, service: Option<&Histogram<u64>>, connect: &Histogram<u64>) -> Self {
+    /// A run's histograms; `open`: with the open-loop ones.
+    pub fn of(stats: &Stats, open: bool) -> Self {
         EncodedHistograms {
             encoding: ENCODING,
-            unit: "ns",
-            response: encode(response),
-            service: service.map(encode),
-            connect: encode(connect),
+            unit: UNIT,
+            response: encode(&stats.response),
+            service: open.then(|| encode(&stats.service)),
+            send_lag: open.then(|| encode(&stats.send_lag)),
+            generator_lag: open.then(|| encode(&stats.generator_lag)),
+            connect: encode(&stats.connect),
+            targets: stats.groups.iter().map(|g| encode(&g.latency)).collect(),
         }
+    }
+}
+
+/// Only what this build writes can be read back as it.
+fn encoding<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    expect(d, ENCODING)
+}
+
+fn unit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    expect(d, UNIT)
+}
+
+fn expect<'de, D: serde::Deserializer<'de>>(d: D, wanted: &'static str) -> Result<&'static str, D::Error> {
+    match String::deserialize(d)? {
+        text if text == wanted => Ok(wanted),
+        text => Err(serde::de::Error::custom(format!(
+            "'{text}' where '{wanted}' was expected"
+        ))),
     }
 }
 

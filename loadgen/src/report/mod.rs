@@ -7,6 +7,7 @@ pub mod hgrm;
 pub mod histograms;
 pub mod hlog;
 pub mod output;
+pub mod shards;
 pub mod svg;
 pub mod text;
 pub mod timechart;
@@ -18,11 +19,13 @@ use std::collections::BTreeMap;
 use crate::tls::Negotiated;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::config::Config;
 use crate::intervals::Intervals;
 use crate::server_cpu::ServerCpu;
+use crate::shard::Sharding;
+use crate::start::StartTimes;
 use crate::stats::{Errors, Stats};
 use oscalls::cpu::CpuTime;
 
@@ -32,7 +35,7 @@ const BUSY_THREAD: f64 = 0.9;
 const LAG_LIMIT_US: f64 = 1_000.0;
 
 /// Latency summary in microseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
     pub min: f64,
     pub mean: f64,
@@ -69,7 +72,7 @@ impl Percentiles {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ErrorCounts {
     #[serde(flatten)]
     pub by_kind: Errors,
@@ -77,7 +80,7 @@ pub struct ErrorCounts {
 }
 
 /// The load generator's own cost over the recorded phase.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Generator {
     pub cpu_user_s: f64,
     pub cpu_system_s: f64,
@@ -90,7 +93,7 @@ pub struct Generator {
 }
 
 /// The target server's cost over the recorded phase (`--server-pid`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TargetReport {
     pub pids: Vec<u32>,
     /// User + system CPU of the processes and their descendants.
@@ -130,10 +133,12 @@ pub struct RunTotals {
     /// From the start of the run until every connection was open at once (never, e.g.
     /// with `--no-keepalive`: `None`).
     pub all_open_s: Option<f64>,
+    /// When recording was to begin and when it did.
+    pub start: Option<StartTimes>,
 }
 
 /// With https: the protocol and cipher suite, and the handshakes of the recorded phase.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TlsReport {
     pub version: String,
     pub cipher: String,
@@ -144,14 +149,14 @@ pub struct TlsReport {
 }
 
 /// One `--stages` stage: reach `rate` over `duration_s`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StageReport {
     pub duration_s: f64,
     pub rate: f64,
 }
 
 /// One `--targets` group (targets sharing a name).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetBreakdown {
     pub name: String,
     pub requests: u64,
@@ -160,12 +165,21 @@ pub struct TargetBreakdown {
     pub p99_us: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
+    /// The machine that ran it (shards run on many).
+    pub host: String,
+    /// `--shard I/N`: which part of which whole run this is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Sharding>,
+    /// When the recorded phase was to begin and when it did (wall clock).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<StartTimes>,
     pub url: String,
     pub method: String,
     /// "closed" or "open".
-    pub mode: &'static str,
+    #[serde(deserialize_with = "mode")]
+    pub mode: Word,
     pub threads: usize,
     pub connections: usize,
     pub pipeline: usize,
@@ -194,7 +208,7 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_target: Option<f64>,
     /// `--stages`, as given.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<StageReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_achieved: Option<f64>,
@@ -225,23 +239,46 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<TargetReport>,
     /// `--targets`: count, errors and latency per target name, in file order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetBreakdown>,
     pub warnings: Vec<String>,
     /// Per second of the recorded phase: the samples `loadgen compare` tests.
     pub timeline: Vec<timeline::Second>,
     /// The histograms themselves, lossless, for merging and comparing reports exactly.
     pub histograms: histograms::EncodedHistograms,
+    /// `loadgen merge`: one row per shard merged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<shards::ShardRow>,
     /// Response-time histogram, nanoseconds.
-    #[serde(skip)]
+    #[serde(skip, default = "empty")]
     pub latency: Histogram<u64>,
     /// Service-time histogram, nanoseconds (open loop only; empty in closed loop).
-    #[serde(skip)]
+    #[serde(skip, default = "empty")]
     pub service: Histogram<u64>,
     /// Per-second response-time histograms (only when `RunOptions::intervals` was set;
     /// the per-second figures are in `timeline` either way).
     #[serde(skip)]
     pub intervals: Option<Intervals>,
+}
+
+/// One of a field's fixed words ("open", "ns"). A named type, because serde's derive would
+/// take a literal `&'static str` field as borrowed from the input (which must then be
+/// 'static); these are read through a function that returns the constant instead.
+pub type Word = &'static str;
+
+/// A report read back (`loadgen merge`) gets its histograms from `histograms`.
+fn empty() -> Histogram<u64> {
+    Histogram::new(crate::stats::SIGFIGS).expect("constant precision is valid")
+}
+
+fn mode<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    match String::deserialize(d)?.as_str() {
+        "open" => Ok("open"),
+        "closed" => Ok("closed"),
+        other => Err(serde::de::Error::custom(format!(
+            "mode '{other}' is not open or closed"
+        ))),
+    }
 }
 
 fn breakdown(config: &Config, stats: &Stats) -> Vec<TargetBreakdown> {
@@ -326,6 +363,9 @@ impl Report {
             (config.targets_file.clone(), "MIX".to_string())
         };
         let mut report = Report {
+            host: crate::start::host_name(),
+            shard: config.shard.clone(),
+            start: totals.start,
             url,
             method,
             mode: if open { "open" } else { "closed" },
@@ -376,14 +416,11 @@ impl Report {
             targets: breakdown(config, &totals.stats),
             warnings: Vec::new(),
             timeline,
-            histograms: histograms::EncodedHistograms::of(
-                &stats.response,
-                open.then_some(&stats.service),
-                &stats.connect,
-            ),
+            histograms: histograms::EncodedHistograms::of(stats, open),
             latency: stats.response.clone(),
             service: stats.service.clone(),
             intervals: intervals.filter(|i| i.histograms),
+            shards: Vec::new(),
         };
         report.warnings = report.bottleneck_warnings();
         report.warnings.extend(target_warnings);

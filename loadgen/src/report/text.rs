@@ -1,6 +1,7 @@
 //! The human report, laid out like wrk's.
 
 use std::fmt::Write;
+use std::time::{Duration, UNIX_EPOCH};
 
 use super::units::{bytes, time_us};
 use super::{Percentiles, Report, hgrm};
@@ -31,10 +32,14 @@ pub fn banner(config: &Config, threads: usize) -> String {
         0 => config.url.clone(),
         n => format!("{} ({n} targets)", config.targets_file),
     };
-    format!(
+    let mut banner = format!(
         "Running {length} test @ {what}\n  {threads} threads and {} connections, {mode}, pipeline {}\n",
         config.connections, config.pipeline
-    )
+    );
+    if let Some(sharding) = &config.shard {
+        let _ = writeln!(banner, "  shard {} of: {}", sharding.shard, sharding.run);
+    }
+    banner
 }
 
 pub fn render(report: &Report, spectrum: bool) -> String {
@@ -87,6 +92,20 @@ pub fn render(report: &Report, spectrum: bool) -> String {
             out,
             "  then {:.2}s waiting for requests in flight (not part of the rates)",
             report.drain_s
+        );
+    }
+    if let Some(start) = report.start.filter(|s| s.start_at || report.shard.is_some()) {
+        let shard = report
+            .shard
+            .as_ref()
+            .map_or(String::new(), |s| format!("shard {} ", s.shard));
+        let intended = UNIX_EPOCH + Duration::from_secs_f64(start.intended_unix_s);
+        let _ = writeln!(
+            out,
+            "  Start: {shard}on {}, intended {}, actual {:+.3}ms",
+            report.host,
+            humantime::format_rfc3339_micros(intended),
+            start.late_ms()
         );
     }
     if let Some(tls) = &report.tls {

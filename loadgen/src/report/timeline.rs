@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::intervals::Interval;
@@ -20,7 +20,7 @@ const MARK_SLACK_NS: u64 = 100_000_000;
 const MIN_CPU_SPAN: Duration = Duration::from_millis(500);
 
 /// One second (the last one can be shorter: `length_s`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Second {
     /// Offset from the start of recording, in whole seconds.
     pub t: u64,

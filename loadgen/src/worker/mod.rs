@@ -56,6 +56,8 @@ pub struct Shared {
     pub rate: Option<Rate>,
     /// Start of the run (warmup included); open-loop schedules count from here.
     pub start: u64,
+    /// No request before this (with `--start-at`, connections open a second ahead of it).
+    pub send_from: u64,
     /// End of warmup: requests sent from here on are recorded.
     pub record_from: u64,
     /// End of the recorded phase (`None`: only `--requests` ends the run).
@@ -147,6 +149,8 @@ pub struct Worker {
     /// Position in `Shared::order`.
     next_target: usize,
     sending: bool,
+    /// Before `Shared::send_from`: connections open, but nothing is sent yet.
+    holding: bool,
     stopped_at: u64,
     drain_until: u64,
     last_progress: u64,
@@ -192,6 +196,7 @@ impl Worker {
             retried: false,
             next_target: 0,
             sending: true,
+            holding: true,
             stopped_at: 0,
             drain_until: 0,
             last_progress: shared.start,
@@ -219,6 +224,12 @@ impl Worker {
             let now = now_ns();
             if self.cpu_start.is_none() && now >= self.shared.record_from {
                 self.cpu_start = Some(CpuTime::this_thread());
+            }
+            if self.holding && now >= self.shared.send_from {
+                self.holding = false;
+                if self.schedule.is_none() {
+                    (0..self.conns.len()).for_each(|i| self.fill(i));
+                }
             }
             // Before the stop check, so a run ending on a second boundary still ships
             // that second as a tick (the interval log relies on it).
@@ -255,6 +266,9 @@ impl Worker {
             };
             if now < self.shared.record_from {
                 wake = wake.min(self.shared.record_from);
+            }
+            if self.holding {
+                wake = wake.min(self.shared.send_from);
             }
             let timeout = Duration::from_nanos(wake.saturating_sub(now));
             let polled_at = now_ns();

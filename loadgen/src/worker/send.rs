@@ -10,7 +10,7 @@ use crate::stats::SendLag;
 impl Worker {
     /// Closed loop: top the connection up to `--pipeline` requests, written in one go.
     pub(super) fn fill(&mut self, i: usize) {
-        if !self.sending || self.conns[i].state != State::Open || self.waits_for_ramp(i) {
+        if self.holding || !self.sending || self.conns[i].state != State::Open || self.waits_for_ramp(i) {
             return;
         }
         // Read just before the write, so latency does not include our own parsing.
@@ -33,7 +33,7 @@ impl Worker {
     /// the intended times taken at the end of the window (also when the stop check ran a
     /// moment before the clock passed it).
     pub(super) fn dispatch(&mut self, until: u64) {
-        if !self.sending || self.schedule.is_none() || self.ramping {
+        if self.holding || !self.sending || self.schedule.is_none() || self.ramping {
             return;
         }
         self.dispatch_due(until);
@@ -84,7 +84,7 @@ impl Worker {
     /// is not the target's latency), with the timer ticking on the schedule's grid.
     pub(super) fn start_send_clock(&mut self, now: u64) {
         if let (Some(schedule), Some(timer)) = (self.schedule.as_mut(), self.timer.as_ref()) {
-            schedule.begin_at(now);
+            schedule.begin_at(now.max(self.shared.send_from));
             if let Some(period) = schedule.tick_ns() {
                 let _ = timer.start(schedule.start_ns(), period);
             }

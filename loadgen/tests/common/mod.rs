@@ -219,3 +219,21 @@ pub fn svg_texts(path: &std::path::Path) -> Vec<String> {
         .map(|t| t.trim().to_string())
         .collect()
 }
+
+/// The workspace's own server with one worker, on a free loopback port.
+pub fn one_worker_server() -> server::ServerHandle {
+    server::start(server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        workers: 1,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+/// The run exited with `code` and one line on stderr that says `says` (e.g. the flag).
+pub fn assert_one_line_error(out: &Output, code: i32, says: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(says), "{stderr:?} should say {says}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr:?}");
+}

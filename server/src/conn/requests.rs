@@ -1,6 +1,7 @@
 //! Turning buffered bytes into answered requests: every complete request is answered in
 //! order (pipelining), each response appended to the connection's write buffer.
 
+use super::proxied::{self, Awaiting};
 use super::{ChunkedBody, Conn, Ctx, Life, Phase, WRITE_LIMIT};
 use crate::api::Routed;
 use crate::http::response::{FileBody, Persistence, Responder, write_continue};
@@ -12,12 +13,14 @@ use http_wire::framing::Framing;
 use http_wire::request::{self, Head};
 
 /// Where `answer` writes, built from disjoint fields so the read buffer can stay borrowed.
-struct Sink<'a> {
-    out: &'a mut Vec<u8>,
-    file_slot: &'a mut Option<FileBody>,
-    awaiting: &'a mut Option<Persistence>,
-    key: usize,
-    conn_id: u64,
+pub(super) struct Sink<'a> {
+    pub out: &'a mut Vec<u8>,
+    pub file_slot: &'a mut Option<FileBody>,
+    pub awaiting: &'a mut Option<Awaiting>,
+    pub key: usize,
+    pub conn_id: u64,
+    /// The client's socket (its address goes into `X-Forwarded-For`).
+    pub socket: &'a mio::net::TcpStream,
 }
 
 macro_rules! sink {
@@ -28,6 +31,7 @@ macro_rules! sink {
             awaiting: &mut $conn.awaiting,
             key: $conn.key,
             conn_id: $conn.id,
+            socket: &$conn.io.socket,
         }
     };
 }
@@ -119,7 +123,7 @@ impl Conn {
         };
         if buf.len() >= total {
             let more = buf.len() > total;
-            let close = answer(h, &buf[h.len..total], sink!(self), ctx, more);
+            let close = answer(h, &buf[..h.len], &buf[h.len..total], sink!(self), ctx, more);
             return Step::Answered { used: total, close };
         }
         if h.expect_continue && buf.len() == h.len {
@@ -138,7 +142,7 @@ impl Conn {
         match request::parse(buf, ctx.cfg.max_header_bytes) {
             Ok(Some(h)) => {
                 let more = buf.len() > total;
-                let close = answer(&h, &buf[h.len..total], sink!(self), ctx, more);
+                let close = answer(&h, &buf[..h.len], &buf[h.len..total], sink!(self), ctx, more);
                 Step::Answered { used: total, close }
             }
             _ => Step::Fail(HttpError::BadRequest("malformed request")),
@@ -171,7 +175,8 @@ impl Conn {
                 match request::parse(&buf[..head_len], ctx.cfg.max_header_bytes) {
                     Ok(Some(h)) => {
                         let more = buf.len() > used;
-                        let close = answer(&h, &buf[head_len..body_end], sink!(self), ctx, more);
+                        let body = &buf[head_len..body_end];
+                        let close = answer(&h, &buf[..head_len], body, sink!(self), ctx, more);
                         Step::Answered { used, close }
                     }
                     _ => Step::Fail(HttpError::BadRequest("malformed request")),
@@ -208,20 +213,29 @@ fn body_extent(h: &Head<'_>, max_body: u64) -> Result<Framing, HttpError> {
     }
 }
 
-/// Routes one complete request; returns whether the connection closes after it. A request
-/// the database must act on leaves `awaiting` set; its response is written on the reply.
-fn answer(h: &Head<'_>, body: &[u8], sink: Sink<'_>, ctx: &mut Ctx<'_>, more_buffered: bool) -> bool {
+/// Routes one complete request (`head_bytes` as received, `body` decoded); returns whether
+/// the connection closes after it. A request the database or an upstream must act on
+/// leaves `awaiting` set; its response is written when that answer comes.
+fn answer(
+    h: &Head<'_>,
+    head_bytes: &[u8],
+    body: &[u8],
+    sink: Sink<'_>,
+    ctx: &mut Ctx<'_>,
+    more_buffered: bool,
+) -> bool {
     let close = !h.keep_alive || (ctx.draining && !more_buffered);
     let persistence = match (close, h.minor_version) {
         (true, _) => Persistence::Close,
         (false, 0) => Persistence::KeepAlive,
         (false, _) => Persistence::Implicit,
     };
-    let out = (sink.out, sink.file_slot);
+    let out = (&mut *sink.out, &mut *sink.file_slot);
     let res = Responder::new(out, ctx.scratch, ctx.date.line(), persistence, h.is_head());
     let services = Services {
         files: ctx.files.as_deref_mut(),
         api: ctx.api,
+        proxy: ctx.proxy.as_deref(),
         now: ctx.now,
     };
     match routes::dispatch(h, body, res, services) {
@@ -231,9 +245,10 @@ fn answer(h: &Head<'_>, body: &[u8], sink: Sink<'_>, ctx: &mut Ctx<'_>, more_buf
         }
         Routed::Deferred(api, op) => {
             api.submit(op, sink.key, sink.conn_id);
-            *sink.awaiting = Some(persistence);
+            *sink.awaiting = Some(Awaiting::Database(persistence));
             false
         }
+        Routed::Proxied(route) => proxied::hand_upstream(route, h, head_bytes, body, sink, ctx, persistence),
     }
 }
 

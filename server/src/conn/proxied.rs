@@ -15,9 +15,10 @@ use std::io;
 pub enum Awaiting {
     /// The database's reply to an API write, answered with this persistence.
     Database(Persistence),
-    /// The response of the upstream connection `key`.
+    /// The response of the upstream connection `key` (a slab key, bounded by open
+    /// sockets; 32 bits keep an idle connection's `Conn` at its old size).
     Upstream {
-        key: usize,
+        key: u32,
         persistence: Persistence,
         head_only: bool,
     },
@@ -58,7 +59,7 @@ pub(super) fn hand_upstream(
     match proxy.start(req, ctx.pool, ctx.now, ctx.scratch) {
         Ok(key) => {
             *sink.awaiting = Some(Awaiting::Upstream {
-                key,
+                key: key as u32,
                 persistence,
                 head_only: h.is_head(),
             });
@@ -78,7 +79,7 @@ impl Conn {
     /// The upstream connection this connection waits on, if any.
     pub fn upstream_key(&self) -> Option<usize> {
         match self.awaiting {
-            Some(Awaiting::Upstream { key, .. }) => Some(key),
+            Some(Awaiting::Upstream { key, .. }) => Some(key as usize),
             _ => None,
         }
     }
@@ -93,7 +94,7 @@ impl Conn {
     pub(super) fn upstream_can_progress(&self, ctx: &Ctx<'_>) -> bool {
         match (self.awaiting, &ctx.proxy) {
             (Some(Awaiting::Upstream { key, .. }), Some(proxy)) => {
-                self.wbuf.len() - self.wpos < WRITE_LIMIT && proxy.is_ready(key)
+                self.wbuf.len() - self.wpos < WRITE_LIMIT && proxy.is_ready(key as usize)
             }
             _ => false,
         }
@@ -109,7 +110,13 @@ impl Conn {
             return Ok(());
         };
         let before = self.wbuf.len();
-        let pumped = proxy.pump(key, &mut self.wbuf, self.wpos + WRITE_LIMIT, ctx.pool, ctx.now);
+        let pumped = proxy.pump(
+            key as usize,
+            &mut self.wbuf,
+            self.wpos + WRITE_LIMIT,
+            ctx.pool,
+            ctx.now,
+        );
         if self.wbuf.len() > before {
             self.timer = TimerKind::WriteProgress; // the upstream clock restarts
         }
@@ -123,7 +130,7 @@ impl Conn {
             return Verdict::Close;
         };
         self.borrow_buffers(ctx.pool);
-        let pumped = proxy.timed_out(key, ctx.pool, ctx.now);
+        let pumped = proxy.timed_out(key as usize, ctx.pool, ctx.now);
         match self.exchange_ended(ctx, pumped) {
             Ok(()) => self.resume(ctx),
             Err(_) => Verdict::Close,

@@ -38,7 +38,7 @@ fn hop_by_hop_fields_are_dropped_and_forwarding_fields_added() {
     assert_eq!(
         upstream.requests(),
         [
-            "POST /app/x?q=1 HTTP/1.1\r\nHost: example.test\r\nX-Custom: kept\r\nX-Forwarded-For: 10.0.0.1, 127.0.0.1\r\nX-Forwarded-Proto: http\r\nVia: 1.0 edge, 1.1 evloop\r\nContent-Length: 5\r\n\r\nhello"
+            "POST /app/x?q=1 HTTP/1.1\r\nHost: example.test\r\nX-Custom: kept\r\nX-Forwarded-For: 10.0.0.1, 127.0.0.1\r\nX-Forwarded-Proto: http\r\nVia: 1.0 edge, 1.1 evloop\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
         ]
     );
     assert_eq!((r.status, r.body.as_slice()), (200, &b"abcde"[..]));
@@ -187,4 +187,91 @@ fn upstream_connections_are_kept_alive_and_reused() {
         (s.upstream_connects, s.upstream_reused, s.upstream_idle),
         (1, 19, 1)
     );
+}
+
+/// A proxy that allows large bodies, to an upstream that answers with the size of each
+/// request it got (head and body as they arrived).
+fn sizing_proxy() -> (FakeUpstream, ServerHandle) {
+    let upstream = FakeUpstream::spawn(|req| {
+        let size = req.len().to_string();
+        Reply::Bytes(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{size}", size.len()).into_bytes())
+    });
+    let proxy = start(Config {
+        workers: 1,
+        proxy: vec![ProxyRoute::parse(&format!("/=http://{}", upstream.addr)).unwrap()],
+        max_body_bytes: 64 << 20,
+        ..Config::default()
+    });
+    (upstream, proxy)
+}
+
+/// Sends `head` and then `body` from another thread (the proxy reads only as fast as the
+/// upstream takes), and reads the response.
+fn upload(proxy: &ServerHandle, head: String, body: Vec<u8>) -> Response {
+    let mut c = Client::connect(proxy.addr());
+    let mut writer = c.stream.try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        std::io::Write::write_all(&mut writer, head.as_bytes()).unwrap();
+        std::io::Write::write_all(&mut writer, &body).unwrap();
+    });
+    let r = c.read_response();
+    sender.join().unwrap();
+    r
+}
+
+#[test]
+fn a_large_upload_streams_through_in_bounded_memory() {
+    let (upstream, proxy) = sizing_proxy();
+    let size = 32 << 20;
+    let head = format!("PUT /big HTTP/1.1\r\nHost: t\r\nContent-Length: {size}\r\n\r\n");
+    let r = upload(&proxy, head, vec![b'u'; size]);
+    let forwarded = upstream.requests.lock().unwrap()[0].clone();
+    let head_len = forwarded.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(r.body_text(), forwarded.len().to_string());
+    assert_eq!(forwarded.len() - head_len, size);
+    assert!(forwarded[..head_len].ends_with(format!("Content-Length: {size}\r\n\r\n").as_bytes()));
+    assert!(forwarded[head_len..].iter().all(|&b| b == b'u'));
+    // Read a piece at a time, never held whole.
+    let peak = proxy.stats().peak_conn_read_buffer;
+    assert!(peak <= 64 * 1024, "peak read buffer {peak}");
+}
+
+#[test]
+fn a_chunked_upload_streams_through_rechunked() {
+    let (upstream, proxy) = sizing_proxy();
+    let mut body = Vec::new();
+    for i in 0..2000u32 {
+        let piece = vec![b'a' + (i % 26) as u8; 1000 + (i as usize % 7) * 1000];
+        body.extend_from_slice(format!("{:x};ext=1\r\n", piece.len()).as_bytes());
+        body.extend_from_slice(&piece);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"0\r\nX-Trailer: t\r\n\r\n");
+    let mut decoded = body.clone();
+    let mut cur = http_wire::chunked::Cursor { out: 0, input: 0 };
+    http_wire::chunked::ChunkedDecoder::default()
+        .decode_in_place(&mut decoded, &mut cur, u64::MAX)
+        .unwrap();
+    decoded.truncate(cur.out);
+    let head = "POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".to_string();
+    let r = upload(&proxy, head, body);
+    assert_eq!(r.status, 200);
+    let mut forwarded = upstream.requests.lock().unwrap()[0].clone();
+    let head_len = forwarded.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert!(forwarded[..head_len].ends_with(b"Transfer-Encoding: chunked\r\n\r\n"));
+    let mut cur = http_wire::chunked::Cursor {
+        out: head_len,
+        input: head_len,
+    };
+    let done = http_wire::chunked::ChunkedDecoder::default()
+        .decode_in_place(&mut forwarded, &mut cur, u64::MAX)
+        .unwrap();
+    assert!(done && cur.input == forwarded.len());
+    assert!(
+        forwarded[head_len..cur.out] == decoded[..],
+        "the same bytes, re-chunked"
+    );
+    assert!(!String::from_utf8_lossy(&forwarded).contains("X-Trailer"));
+    let peak = proxy.stats().peak_conn_read_buffer;
+    assert!(peak <= 64 * 1024, "peak read buffer {peak}");
 }

@@ -76,7 +76,7 @@ impl Conn {
                     self.timer = TimerKind::Head;
                 }
             },
-            Phase::AwaitBody { .. } | Phase::Chunked(_) => {
+            Phase::AwaitBody { .. } | Phase::Chunked(_) | Phase::Upload(_) => {
                 self.deadline = ctx.now + cfg.header_timeout;
                 self.timer = TimerKind::Body;
             }

@@ -76,6 +76,8 @@ enum Phase {
     /// Decoding a chunked body in place (boxed: rare, and it would triple every idle
     /// connection's size).
     Chunked(Box<ChunkedBody>),
+    /// Streaming a body to the upstream its request went to (boxed for the same reason).
+    Upload(Box<proxied::Upload>),
 }
 
 /// A chunked body under way after a head of `head_len` bytes.
@@ -326,7 +328,8 @@ impl Conn {
                 self.rbuf.copy_within(self.rstart..self.rend, 0);
                 self.rend -= self.rstart;
                 self.rstart = 0;
-            } else if self.rbuf.len() < ctx.cfg.max_read_buffer() {
+            } else if self.rbuf.len() < ctx.cfg.max_read_buffer() && !matches!(self.phase, Phase::Upload(_)) {
+                // A body streaming upstream never grows the buffer: it waits for the upstream.
                 let grown = (self.rbuf.len() * 2).min(ctx.cfg.max_read_buffer());
                 self.rbuf.resize(grown, 0);
             } else {

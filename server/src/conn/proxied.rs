@@ -1,12 +1,15 @@
 //! A client connection whose request went to an upstream (`--proxy`): it parses nothing
-//! more until the response is relayed (so pipelined responses stay in order), the response
-//! streams into its write buffer only while that has room (backpressure), and a failure
-//! before anything was relayed becomes a 502/504 like any other response.
+//! more until the response is relayed (so pipelined responses stay in order), a request body
+//! that is not here whole streams to the upstream as it arrives and the response streams
+//! into the write buffer, each only while the other side keeps up (backpressure both ways),
+//! and a failure before anything was relayed becomes a 502/504 like any other response.
 
 use super::requests::Sink;
-use super::{Conn, Ctx, Life, TimerKind, Verdict, WRITE_LIMIT};
+use super::{Conn, Ctx, Life, Phase, TimerKind, Verdict, WRITE_LIMIT};
 use crate::http::response::{Persistence, Responder};
-use crate::proxy::{ClientSide, Origin, Outgoing, Pumped};
+use crate::proxy::{ClientSide, Origin, Outgoing, Pumped, RequestBody};
+use http_wire::chunked::{ChunkedDecoder, Cursor};
+use http_wire::framing::Framing;
 use http_wire::request::Head;
 use std::io;
 
@@ -24,13 +27,47 @@ pub enum Awaiting {
     },
 }
 
-/// Hands a complete request to the proxy; returns whether the connection closes after it
-/// (only when it is answered at once: no upstream could be tried).
+/// A request body on its way upstream as it arrives.
+#[derive(Debug)]
+pub(super) enum Upload {
+    /// Bytes still to come.
+    Length(u64),
+    Chunked(ChunkedDecoder),
+}
+
+/// What moving a streamed request body on led to.
+pub(super) enum UploadStep {
+    /// Waiting for more of it, or for the upstream to take what it has.
+    Wait,
+    /// All of it is queued for the upstream.
+    Done,
+    /// Malformed or too large after its head went upstream: nothing to answer, close.
+    Abort,
+}
+
+/// For a request on a proxy route whose body is not here whole: starts the exchange with
+/// the head alone, so the body streams. `None` when the path is no proxy route; else
+/// whether it started (if not, the 502 is written and the unread body means a close).
+pub(super) fn start_upload(
+    h: &Head<'_>,
+    head_bytes: &[u8],
+    framing: Framing,
+    sink: Sink<'_>,
+    ctx: &mut Ctx<'_>,
+    persistence: Persistence,
+) -> Option<bool> {
+    let route = ctx.proxy.as_deref()?.route(h.path())?;
+    let body = RequestBody::Streamed(framing);
+    Some(!hand_upstream(route, h, head_bytes, body, sink, ctx, persistence))
+}
+
+/// Hands a request to the proxy; returns whether the connection closes after it (only when
+/// it is answered at once: no upstream could be tried).
 pub(super) fn hand_upstream(
     route: usize,
     h: &Head<'_>,
     head_bytes: &[u8],
-    body: &[u8],
+    body: RequestBody<'_>,
     sink: Sink<'_>,
     ctx: &mut Ctx<'_>,
     persistence: Persistence,
@@ -82,6 +119,46 @@ impl Conn {
             Some(Awaiting::Upstream { key, .. }) => Some(key as usize),
             _ => None,
         }
+    }
+
+    /// Queues what has arrived of a streamed request body for its upstream, while the
+    /// upstream keeps up.
+    pub(super) fn upload_step(&mut self, ctx: &mut Ctx<'_>) -> UploadStep {
+        let (Some(Awaiting::Upstream { key, .. }), Some(proxy)) = (self.awaiting, ctx.proxy.as_deref_mut())
+        else {
+            return UploadStep::Abort;
+        };
+        let key = key as usize;
+        let Phase::Upload(upload) = &mut self.phase else {
+            return UploadStep::Abort;
+        };
+        if !proxy.body_room(key) {
+            return UploadStep::Wait;
+        }
+        self.timer = TimerKind::WriteProgress; // the upstream clock restarts
+        let buf = &mut self.rbuf[self.rstart..self.rend];
+        let (used, done) = match &mut **upload {
+            Upload::Length(remaining) => {
+                let n = (*remaining).min(buf.len() as u64) as usize;
+                proxy.send_body(key, &buf[..n], false);
+                *remaining -= n as u64;
+                (n, *remaining == 0)
+            }
+            Upload::Chunked(decoder) => {
+                let mut cur = Cursor { out: 0, input: 0 };
+                let Ok(done) = decoder.decode_in_place(buf, &mut cur, ctx.cfg.max_body_bytes as u64) else {
+                    return UploadStep::Abort;
+                };
+                proxy.send_body(key, &buf[..cur.out], true);
+                (cur.input, done)
+            }
+        };
+        self.rstart += used;
+        if !done {
+            return UploadStep::Wait;
+        }
+        proxy.end_body(key, matches!(**upload, Upload::Chunked(_)));
+        UploadStep::Done
     }
 
     /// The upstream socket had an event: relay what it brought, then go on as usual.

@@ -1,11 +1,12 @@
 //! Turning buffered bytes into answered requests: every complete request is answered in
 //! order (pipelining), each response appended to the connection's write buffer.
 
-use super::proxied::{self, Awaiting};
+use super::proxied::{self, Awaiting, Upload, UploadStep};
 use super::{ChunkedBody, Conn, Ctx, Life, Phase, WRITE_LIMIT};
 use crate::api::Routed;
 use crate::http::response::{FileBody, Persistence, Responder, write_continue};
 use crate::log::{self, LogKind};
+use crate::proxy::RequestBody;
 use crate::routes::{self, Services};
 use http_wire::chunked::{ChunkedDecoder, Cursor};
 use http_wire::error::HttpError;
@@ -49,6 +50,18 @@ enum Step {
     StartChunked {
         head_len: usize,
     },
+    /// The head went upstream; its body follows as it arrives.
+    Upload {
+        head_len: usize,
+        upload: Upload,
+    },
+    /// A streamed body is all queued for its upstream.
+    Uploaded,
+    /// Nothing more can be read from this connection: close once the output is written,
+    /// discarding input first when `linger`.
+    Stop {
+        linger: bool,
+    },
     Fail(HttpError),
 }
 
@@ -60,12 +73,17 @@ impl Conn {
             && self.rstart < self.rend
             && self.wbuf.len() - self.wpos < WRITE_LIMIT
             && self.file_out.is_none()
-            && self.awaiting.is_none()
+            && (self.awaiting.is_none() || matches!(self.phase, Phase::Upload(_)))
         {
             let step = match self.phase {
                 Phase::Head => self.head_step(ctx),
                 Phase::AwaitBody { total } => self.body_step(ctx, total),
                 Phase::Chunked(_) => self.chunked_step(ctx),
+                Phase::Upload(_) => match self.upload_step(ctx) {
+                    UploadStep::Wait => Step::Wait,
+                    UploadStep::Done => Step::Uploaded,
+                    UploadStep::Abort => Step::Stop { linger: false },
+                },
             };
             match step {
                 Step::Answered { used, close } => {
@@ -77,6 +95,15 @@ impl Conn {
                     }
                 }
                 Step::Wait => return false,
+                Step::Upload { head_len, upload } => {
+                    self.rstart += head_len;
+                    self.phase = Phase::Upload(Box::new(upload));
+                }
+                Step::Uploaded => self.phase = Phase::Head,
+                Step::Stop { linger } => {
+                    self.life = Life::Closing { linger };
+                    return false;
+                }
                 Step::StartChunked { head_len } => {
                     let cur = Cursor {
                         out: head_len,
@@ -116,6 +143,10 @@ impl Conn {
                 if h.expect_continue && buf.len() == h.len {
                     write_continue(&mut self.wbuf);
                 }
+                let upload = Upload::Chunked(Default::default());
+                if let Some(step) = upload_start(h, &buf[..h.len], upload, sink!(self), ctx) {
+                    return step;
+                }
                 return Step::StartChunked { head_len: h.len };
             }
             Ok(Framing::Length(n)) => h.len + n as usize,
@@ -128,6 +159,11 @@ impl Conn {
         }
         if h.expect_continue && buf.len() == h.len {
             write_continue(&mut self.wbuf);
+        }
+        if let Framing::Length(n) = h.framing {
+            if let Some(step) = upload_start(h, &buf[..h.len], Upload::Length(n), sink!(self), ctx) {
+                return step;
+            }
         }
         self.phase = Phase::AwaitBody { total };
         Step::Wait
@@ -213,6 +249,42 @@ fn body_extent(h: &Head<'_>, max_body: u64) -> Result<Framing, HttpError> {
     }
 }
 
+/// A body that is not here whole, on a proxy route: streamed upstream (`None`: not a proxy
+/// route, so it is read whole as usual).
+fn upload_start(
+    h: &Head<'_>,
+    head_bytes: &[u8],
+    upload: Upload,
+    sink: Sink<'_>,
+    ctx: &mut Ctx<'_>,
+) -> Option<Step> {
+    let framing = match upload {
+        Upload::Length(n) => Framing::Length(n),
+        Upload::Chunked(_) => Framing::Chunked,
+    };
+    let persistence = persistence(h, ctx, false);
+    Some(
+        match proxied::start_upload(h, head_bytes, framing, sink, ctx, persistence)? {
+            true => Step::Upload {
+                head_len: h.len,
+                upload,
+            },
+            false => Step::Stop { linger: true },
+        },
+    )
+}
+
+/// The `Connection` answer to a request: the client's wish, and a close while draining
+/// unless more requests are already here.
+fn persistence(h: &Head<'_>, ctx: &Ctx<'_>, more_buffered: bool) -> Persistence {
+    let close = !h.keep_alive || (ctx.draining && !more_buffered);
+    match (close, h.minor_version) {
+        (true, _) => Persistence::Close,
+        (false, 0) => Persistence::KeepAlive,
+        (false, _) => Persistence::Implicit,
+    }
+}
+
 /// Routes one complete request (`head_bytes` as received, `body` decoded); returns whether
 /// the connection closes after it. A request the database or an upstream must act on
 /// leaves `awaiting` set; its response is written when that answer comes.
@@ -224,12 +296,8 @@ fn answer(
     ctx: &mut Ctx<'_>,
     more_buffered: bool,
 ) -> bool {
-    let close = !h.keep_alive || (ctx.draining && !more_buffered);
-    let persistence = match (close, h.minor_version) {
-        (true, _) => Persistence::Close,
-        (false, 0) => Persistence::KeepAlive,
-        (false, _) => Persistence::Implicit,
-    };
+    let persistence = persistence(h, ctx, more_buffered);
+    let close = persistence == Persistence::Close;
     let out = (&mut *sink.out, &mut *sink.file_slot);
     let res = Responder::new(out, ctx.scratch, ctx.date.line(), persistence, h.is_head());
     let services = Services {
@@ -248,7 +316,10 @@ fn answer(
             *sink.awaiting = Some(Awaiting::Database(persistence));
             false
         }
-        Routed::Proxied(route) => proxied::hand_upstream(route, h, head_bytes, body, sink, ctx, persistence),
+        Routed::Proxied(route) => {
+            let body = RequestBody::Whole(body);
+            proxied::hand_upstream(route, h, head_bytes, body, sink, ctx, persistence)
+        }
     }
 }
 

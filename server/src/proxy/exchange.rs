@@ -70,9 +70,20 @@ impl Proxy {
                     }
                 }
                 Stage::Sending => match up.send() {
+                    Ok(true) if !up.body_done => {
+                        // A streamed body: what was queued is out; room for more, and
+                        // nothing to do until more comes (`send_body` marks it ready).
+                        up.out.clear();
+                        up.out_pos = 0;
+                        up.ready = false;
+                        return Pumped::Pending;
+                    }
                     Ok(true) => {
                         pool.give_write(std::mem::take(&mut up.out));
                         up.stage = Stage::Head;
+                        // Nothing can be in the socket before the request is: the response
+                        // brings a new edge, so no read need try first (and meet EAGAIN).
+                        up.ready = false;
                     }
                     Ok(false) => return Pumped::Pending,
                     Err(_) => return self.fail(key, Cause::Io, pool, now),

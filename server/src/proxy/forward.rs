@@ -1,9 +1,12 @@
 //! The request as it goes upstream (RFC 9110 §7.6): hop-by-hop fields dropped, `Host`
-//! kept, `X-Forwarded-For`, `X-Forwarded-Proto` and `Via` added, and the body re-framed with
-//! a `Content-Length` of its decoded size, so whatever framing the client used (and any
-//! CL/TE ambiguity, refused before this anyway) never reaches the upstream.
+//! kept, `X-Forwarded-For`, `X-Forwarded-Proto` and `Via` added, and the body re-framed: a
+//! body already here whole gets the `Content-Length` of its decoded size, one that streams
+//! keeps its length or goes out chunked (decoded and encoded again). Whatever framing the
+//! client used (and any CL/TE ambiguity, refused before this anyway) never reaches the
+//! upstream as it came.
 
 use http_wire::fields::{self, HopByHop};
+use http_wire::framing::Framing;
 use http_wire::request::Head;
 use http_wire::write;
 use std::io::Write;
@@ -18,16 +21,25 @@ pub struct Origin<'a> {
     pub authority: &'a str,
 }
 
+/// A request body as the proxy has it when it starts forwarding.
+#[derive(Clone, Copy, Debug)]
+pub enum RequestBody<'a> {
+    /// All of it, decoded (or none).
+    Whole(&'a [u8]),
+    /// It follows as it arrives: `Length(n)` bytes, or chunked to its end.
+    Streamed(Framing),
+}
+
 /// Our pseudonym in `Via` (RFC 9110 §7.6.3).
 const VIA_NAME: &[u8] = b" evloop";
 
-/// Appends the forwarded request: `head_bytes` is the client's head (`h` parsed from it),
-/// `body` its decoded body. `scratch` collects the `X-Forwarded-For` values already present.
+/// Appends the forwarded request: `head_bytes` is the client's head (`h` parsed from it).
+/// `scratch` collects the `X-Forwarded-For` values already present.
 pub fn write_request(
     out: &mut Vec<u8>,
     head_bytes: &[u8],
     h: &Head<'_>,
-    body: &[u8],
+    body: RequestBody<'_>,
     origin: Origin<'_>,
     scratch: &mut Vec<u8>,
 ) {
@@ -68,11 +80,20 @@ pub fn write_request(
         false => b"X-Forwarded-Proto: http\r\n",
     });
     write_via(out, head_bytes, via_seen, h.minor_version);
-    if !body.is_empty() || matches!(h.method, "POST" | "PUT" | "PATCH") {
-        write::content_length(out, body.len() as u64);
+    match body {
+        RequestBody::Whole(body) => {
+            if !body.is_empty() || matches!(h.method, "POST" | "PUT" | "PATCH") {
+                write::content_length(out, body.len() as u64);
+            }
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(body);
+        }
+        RequestBody::Streamed(Framing::Length(n)) => {
+            write::content_length(out, n);
+            out.extend_from_slice(b"\r\n");
+        }
+        RequestBody::Streamed(_) => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n"),
     }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
 }
 
 /// Fields the proxy writes itself (framing, scheme) or has already acted on (`Expect`: the
@@ -113,7 +134,14 @@ mod tests {
             https: false,
             authority: "up:1",
         };
-        write_request(&mut out, head, &h, b"hello", origin, &mut Vec::new());
+        write_request(
+            &mut out,
+            head,
+            &h,
+            RequestBody::Whole(b"hello"),
+            origin,
+            &mut Vec::new(),
+        );
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "POST /app/x?q=1 HTTP/1.1\r\nHost: example\r\nX-End: e\r\nX-Forwarded-For: 10.0.0.1, 127.0.0.1\r\nX-Forwarded-Proto: http\r\nVia: 1.0 edge, 1.1 evloop\r\nContent-Length: 5\r\n\r\nhello"
@@ -121,7 +149,14 @@ mod tests {
         let head = b"GET / HTTP/1.0\r\n\r\n";
         let h = http_wire::request::parse(head, 16384).unwrap().unwrap();
         let mut out = Vec::new();
-        write_request(&mut out, head, &h, b"", origin, &mut Vec::new());
+        write_request(
+            &mut out,
+            head,
+            &h,
+            RequestBody::Whole(b""),
+            origin,
+            &mut Vec::new(),
+        );
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "GET / HTTP/1.1\r\nHost: up:1\r\nX-Forwarded-For: 127.0.0.1\r\nX-Forwarded-Proto: http\r\nVia: 1.0 evloop\r\n\r\n"

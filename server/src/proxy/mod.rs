@@ -17,7 +17,7 @@ pub mod spec;
 mod upstream;
 
 pub use exchange::Pumped;
-pub use forward::Origin;
+pub use forward::{Origin, RequestBody};
 pub use relay::ClientSide;
 
 use crate::buffers::BufferPool;
@@ -37,6 +37,8 @@ use upstream::{Owner, RequestFacts, Stage, UpstreamConn};
 
 /// Upstream connections' tokens start here; client connections' stay below.
 pub const UPSTREAM_TOKENS: usize = 1 << 40;
+/// Request body bytes waiting for an upstream before its client is read no further.
+const BODY_PENDING_LIMIT: usize = 64 * 1024;
 
 /// One worker's proxy: its routes, its upstream connections and their pools.
 pub struct Proxy {
@@ -56,7 +58,7 @@ pub struct Outgoing<'a, 'h> {
     pub route: usize,
     pub head_bytes: &'a [u8],
     pub head: &'a Head<'h>,
-    pub body: &'a [u8],
+    pub body: RequestBody<'a>,
     pub origin: Origin<'a>,
     pub client: ClientSide,
     pub owner: (usize, u64),
@@ -145,6 +147,7 @@ impl Proxy {
         up.filled = 0;
         up.sent_any = false;
         up.reusable = true;
+        up.body_done = matches!(req.body, RequestBody::Whole(_));
         let mut origin = req.origin;
         origin.authority = &self.routes[group].upstreams[up.member].authority;
         forward::write_request(&mut up.out, req.head_bytes, req.head, req.body, origin, scratch);
@@ -215,6 +218,34 @@ impl Proxy {
         }
         up.ready = true;
         up.owner.map(|o| (o.key, o.conn_id))
+    }
+
+    /// Whether a streamed request body may add to the bytes waiting for the upstream
+    /// (backpressure: a slow upstream stops the reads from its client).
+    pub fn body_room(&self, key: usize) -> bool {
+        self.conns
+            .get(key)
+            .is_some_and(|up| up.out.len() - up.out_pos < BODY_PENDING_LIMIT)
+    }
+
+    /// Queues a piece of a streamed request body (one chunk if the body goes out chunked).
+    pub fn send_body(&mut self, key: usize, data: &[u8], chunked: bool) {
+        let up = &mut self.conns[key];
+        match chunked {
+            true => http_wire::chunked::write_chunk(&mut up.out, data),
+            false => up.out.extend_from_slice(data),
+        }
+        up.ready = true;
+    }
+
+    /// The streamed request body is complete.
+    pub fn end_body(&mut self, key: usize, chunked: bool) {
+        let up = &mut self.conns[key];
+        if chunked {
+            up.out.extend_from_slice(http_wire::chunked::LAST_CHUNK);
+        }
+        up.body_done = true;
+        up.ready = true;
     }
 
     /// The upstream connection had an event since it last proved drained.

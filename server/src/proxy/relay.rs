@@ -5,7 +5,7 @@
 
 use super::forward::write_via;
 use crate::http::response::Persistence;
-use http_wire::chunked::{ChunkError, ChunkedDecoder, Cursor};
+use http_wire::chunked::{self, ChunkError, ChunkedDecoder, Cursor};
 use http_wire::fields::{self, HopByHop};
 use http_wire::framing::Framing;
 use http_wire::response::ResponseHead;
@@ -139,31 +139,15 @@ impl BodyRelay {
     }
 
     fn emit(&self, data: &[u8], out: &mut Vec<u8>) {
-        if data.is_empty() {
-            return;
-        }
-        if self.chunked_out {
-            let mut hex = [0u8; 16];
-            let mut i = hex.len();
-            let mut n = data.len();
-            while {
-                i -= 1;
-                hex[i] = b"0123456789abcdef"[n % 16];
-                n /= 16;
-                n > 0
-            } {}
-            out.extend_from_slice(&hex[i..]);
-            out.extend_from_slice(b"\r\n");
-            out.extend_from_slice(data);
-            out.extend_from_slice(b"\r\n");
-        } else {
-            out.extend_from_slice(data);
+        match self.chunked_out {
+            true => chunked::write_chunk(out, data),
+            false => out.extend_from_slice(data),
         }
     }
 
     fn finish(&self, out: &mut Vec<u8>) {
         if self.chunked_out {
-            out.extend_from_slice(b"0\r\n\r\n");
+            out.extend_from_slice(chunked::LAST_CHUNK);
         }
     }
 }

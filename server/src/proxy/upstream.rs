@@ -53,6 +53,8 @@ pub struct UpstreamConn {
     pub filled: usize,
     /// An event came since the socket last proved drained (or unwritable).
     pub ready: bool,
+    /// The whole request is in `out` (a streamed body has ended).
+    pub body_done: bool,
     /// Some request byte reached the socket: the request may not be retried elsewhere.
     pub sent_any: bool,
     /// Members already tried for this request (a bit per member).
@@ -77,6 +79,7 @@ impl UpstreamConn {
             input: Vec::new(),
             filled: 0,
             ready: false,
+            body_done: true,
             sent_any: false,
             tried: 0,
             reusable: true,
@@ -96,7 +99,7 @@ impl UpstreamConn {
         }
     }
 
-    /// Writes what is left of the request; `Ok(true)` once all of it is out.
+    /// Writes what is queued of the request; `Ok(true)` once all of it is out.
     pub fn send(&mut self) -> io::Result<bool> {
         while self.out_pos < self.out.len() {
             match self.socket.write(&self.out[self.out_pos..]) {

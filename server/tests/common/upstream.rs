@@ -2,6 +2,7 @@
 //! requests (head plus Content-Length body) and answer as the test says, recording what
 //! arrived and how many connections were accepted.
 
+use http_wire::chunked::ChunkedDecoder;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -96,12 +97,23 @@ fn serve(
     }
 }
 
-/// Reads one whole request (head and Content-Length body) into `buf`; its length, or
-/// `None` at EOF.
+/// Reads one whole request (head and Content-Length or chunked body, as sent) into `buf`;
+/// its length, or `None` at EOF.
 fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<usize> {
+    let mut chunked: Option<(ChunkedDecoder, usize)> = None;
     loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+        if let Some((decoder, pos)) = &mut chunked {
+            let (used, done) = decoder.skip(&buf[*pos..]).expect("chunked framing");
+            *pos += used;
+            if done {
+                return Some(*pos);
+            }
+        } else if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            if head.contains("\r\ntransfer-encoding: chunked") {
+                chunked = Some((ChunkedDecoder::default(), end + 4));
+                continue;
+            }
             let body: usize = head
                 .lines()
                 .find_map(|l| l.strip_prefix("content-length:"))
@@ -111,7 +123,7 @@ fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<usize> {
                 return Some(total);
             }
         }
-        let mut chunk = [0u8; 16 * 1024];
+        let mut chunk = [0u8; 64 * 1024];
         match stream.read(&mut chunk) {
             Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),

@@ -101,10 +101,20 @@ fn idempotent_request_is_retried_on_another_upstream_after_a_refused_connect() {
     let live = FakeUpstream::spawn(|_| Reply::Bytes(OK_HELLO.to_vec()));
     let proxy = proxy_to(&[dead_addr(), live.addr], Duration::from_secs(5));
     let mut c = Client::connect(proxy.addr());
-    let r = c.request(GET_PLAINTEXT);
-    assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
-    assert_eq!(live.requests().len(), 1);
-    assert_eq!(proxy.stats().upstream_retries, 1);
+    // The dead upstream is tried first (ties go round-robin, and each retry's pick moves the
+    // cursor too) until its third failure puts it in back-off; each retry after the first
+    // takes the live upstream's pooled connection rather than opening another.
+    for _ in 0..4 {
+        let r = c.request(GET_PLAINTEXT);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
+    }
+    assert_eq!(live.requests().len(), 4);
+    assert_eq!(live.accepts.load(Ordering::SeqCst), 1);
+    let s = proxy.stats();
+    assert_eq!(
+        (s.upstream_retries, s.upstream_connects, s.upstream_reused),
+        (3, 4, 3)
+    );
 }
 
 #[test]

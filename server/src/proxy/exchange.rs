@@ -223,16 +223,29 @@ impl Proxy {
         while let Some(member) = super::balance::pick(&self.members[group], &mut self.next[group], tried, now)
         {
             tried |= 1 << member.min(63);
-            let Ok(mut socket) = self.connect_socket(group, member) else {
-                self.members[group][member].failed(now);
-                continue;
+            // An idle pooled connection of that member takes over, else a new one.
+            let (socket, stage) = match self.members[group][member].idle.pop() {
+                Some(idle) => {
+                    self.stats.upstream_idle.sub(1);
+                    self.stats.upstream_reused.add(1);
+                    (self.conns.remove(idle).socket, Stage::Sending)
+                }
+                None => match self.connect_socket(group, member) {
+                    Ok(socket) => (socket, Stage::Connecting),
+                    Err(_) => {
+                        self.members[group][member].failed(now);
+                        continue;
+                    }
+                },
             };
+            let mut socket = socket;
             let token = Token(UPSTREAM_TOKENS + key);
-            if self
-                .registry
-                .register(&mut socket, token, Interest::READABLE | Interest::WRITABLE)
-                .is_err()
-            {
+            let interest = Interest::READABLE | Interest::WRITABLE;
+            let registered = match stage {
+                Stage::Sending => self.registry.reregister(&mut socket, token, interest),
+                _ => self.registry.register(&mut socket, token, interest),
+            };
+            if registered.is_err() {
                 continue;
             }
             self.members[group][old].in_flight -= 1;
@@ -241,8 +254,9 @@ impl Proxy {
             up.socket = socket;
             up.member = member;
             up.tried = tried;
-            up.stage = Stage::Connecting;
-            up.ready = false;
+            // A pooled connection is writable now; a new one says so with an event.
+            up.ready = matches!(stage, Stage::Sending);
+            up.stage = stage;
             up.out_pos = 0;
             self.stats.upstream_retries.add(1);
             return true;

@@ -86,7 +86,7 @@ pub(super) fn hand_upstream(
         head: h,
         body,
         origin: Origin {
-            client: sink.socket.peer_addr().ok().map(|a| a.ip()),
+            client: proxy.client_ip(sink.key, sink.conn_id, sink.socket),
             https: ctx.cfg.tls.is_some(),
             authority: "",
         },

@@ -31,6 +31,7 @@ use mio::{Interest, Registry, Token};
 use slab::Slab;
 use spec::ProxyRoute;
 use std::io;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use upstream::{Owner, RequestFacts, Stage, UpstreamConn};
@@ -51,6 +52,10 @@ pub struct Proxy {
     registry: Registry,
     keepalive: usize,
     stats: Arc<WorkerCounters>,
+    /// Per client connection slot: its id and address, asked of the socket once per
+    /// connection rather than once per request (a `getpeername` was a sixth of the
+    /// proxy's syscalls). Kept here, not in `Conn`, so that only `--proxy` pays for it.
+    clients: Vec<(u64, Option<IpAddr>)>,
 }
 
 /// The request being handed upstream.
@@ -83,6 +88,7 @@ impl Proxy {
             registry: registry.try_clone()?,
             keepalive: cfg.upstream_keepalive,
             stats,
+            clients: Vec::new(),
         }))
     }
 
@@ -246,6 +252,19 @@ impl Proxy {
         }
         up.body_done = true;
         up.ready = true;
+    }
+
+    /// The address of the client connection in slot `key` (ids start at 1, so a fresh slot
+    /// never matches).
+    pub fn client_ip(&mut self, key: usize, conn_id: u64, socket: &TcpStream) -> Option<IpAddr> {
+        if self.clients.len() <= key {
+            self.clients.resize(key + 1, (0, None));
+        }
+        let slot = &mut self.clients[key];
+        if slot.0 != conn_id {
+            *slot = (conn_id, socket.peer_addr().ok().map(|a| a.ip()));
+        }
+        slot.1
     }
 
     /// The upstream connection had an event since it last proved drained.

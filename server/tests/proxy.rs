@@ -285,3 +285,32 @@ fn a_chunked_upload_streams_through_rechunked() {
     let peak = proxy.stats().peak_conn_read_buffer;
     assert!(peak <= 64 * 1024, "peak read buffer {peak}");
 }
+
+#[test]
+fn a_chunked_download_streams_through_rechunked_and_the_connection_is_pooled() {
+    let mut body = Vec::new();
+    let mut response = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for i in 0..512u32 {
+        let piece = vec![b'a' + (i % 26) as u8; 8192 + i as usize];
+        body.extend_from_slice(&piece);
+        response.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        response.extend_from_slice(&piece);
+        response.extend_from_slice(b"\r\n");
+    }
+    response.extend_from_slice(b"0\r\n\r\n");
+    let upstream = FakeUpstream::spawn(move |_| Reply::Bytes(response.clone()));
+    let proxy = proxy_to(&[upstream.addr], Duration::from_secs(5));
+    let mut c = Client::connect(proxy.addr());
+    for _ in 0..2 {
+        let r = c.request(GET_PLAINTEXT);
+        assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+        assert!(r.body == body, "{} bytes, expected {}", r.body.len(), body.len());
+    }
+    let s = proxy.stats();
+    assert_eq!(
+        (s.proxied, s.upstream_connects, s.upstream_reused, s.upstream_idle),
+        (2, 1, 1, 1)
+    );
+    let pending = s.peak_conn_write_pending;
+    assert!(pending <= (server::WRITE_LIMIT + 128 * 1024) as u64, "{pending}");
+}

@@ -7,6 +7,9 @@
 //! - [`ChunkedDecoder::skip`] (loadgen, reading response bodies): only finds where the body
 //!   ends and counts its bytes; the payload is never copied.
 //!
+//! And the encoding side ([`write_chunk`], [`LAST_CHUNK`]) for whoever re-frames a body
+//! (the server's proxy).
+//!
 //! Both are strict: every line ends in CRLF (a bare LF is malformed framing, not a line
 //! end), sizes are 1 to 15 hex digits. Extensions and trailer fields are consumed and
 //! dropped. The whole state is a few integers, so input may be split at any byte.
@@ -225,6 +228,32 @@ impl ChunkedDecoder {
     }
 }
 
+/// The last chunk with an empty trailer section: the end of a chunked body.
+pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+/// Appends `data` as one chunk (`<hex size>\r\n<data>\r\n`); nothing for empty data, which
+/// would read as the last chunk.
+pub fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    let mut hex = [0u8; 16];
+    let mut i = hex.len();
+    let mut n = data.len();
+    loop {
+        i -= 1;
+        hex[i] = b"0123456789abcdef"[n % 16];
+        n /= 16;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&hex[i..]);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +339,20 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn written_chunks_decode_back() {
+        let mut body = Vec::new();
+        for piece in [&b"a"[..], &[b'x'; 300], b"", b"end"] {
+            write_chunk(&mut body, piece);
+        }
+        body.extend_from_slice(LAST_CHUNK);
+        assert!(body.starts_with(b"1\r\na\r\n12c\r\n"));
+        let mut cur = Cursor { out: 0, input: 0 };
+        let done = ChunkedDecoder::default()
+            .decode_in_place(&mut body, &mut cur, u64::MAX)
+            .unwrap();
+        assert!(done && cur.input == body.len() && cur.out == 304);
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! - [`request`]: the server role's request-head parser, with its limits and refusals.
 //! - [`response`]: the client role's response-head parser.
+//! - [`fields`]: a head's field lines in order, and which are hop-by-hop (for a proxy).
 //! - [`framing`]: Content-Length / chunked / close-delimited, for either role.
 //! - [`chunked`]: the chunked-coding state machine, in-place (server) or skipping (client).
 //! - [`status`], [`date`], [`write`], [`token`]: status lines, the cached Date header,
@@ -18,6 +19,7 @@ pub mod chunked;
 pub mod client;
 pub mod date;
 pub mod error;
+pub mod fields;
 pub mod framing;
 pub mod request;
 pub mod response;

@@ -2,6 +2,7 @@
 
 use crate::api::auth::{Secret, USERS};
 use crate::config::{Config, DEFAULT_DATA_DIR};
+use crate::proxy::spec::ProxyRoute;
 use crate::tls::TlsFiles;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -80,6 +81,22 @@ pub struct Args {
     /// The private key of --tls-cert in PEM: PKCS#8, RSA or SEC1 (RSA, ECDSA or Ed25519).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+
+    /// Forward requests whose path starts with PREFIX to one of the upstreams (http://
+    /// host[:port]; several are balanced by least in-flight). Repeatable; the longest
+    /// matching prefix wins.
+    #[arg(long, value_name = "PREFIX=URL[,URL...]", value_parser = ProxyRoute::parse)]
+    pub proxy: Vec<ProxyRoute>,
+
+    /// Idle keep-alive connections each worker keeps per upstream (0: close after each
+    /// response).
+    #[arg(long, default_value_t = 32, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub upstream_keepalive: u32,
+
+    /// Time allowed to connect to an upstream and between two reads of its response; past
+    /// it the client gets 504 (or, mid-body, a closed connection).
+    #[arg(long, default_value = "30s", value_name = "DUR", value_parser = parse_duration)]
+    pub upstream_timeout: Duration,
 }
 
 #[derive(Subcommand, Debug)]
@@ -157,6 +174,9 @@ impl Args {
             data_dir: self.data_dir,
             group_commit: !self.no_group_commit,
             tls,
+            proxy: self.proxy,
+            upstream_keepalive: self.upstream_keepalive as usize,
+            upstream_timeout: self.upstream_timeout,
             db_delay: Duration::ZERO,
         })
     }
@@ -180,6 +200,7 @@ mod tests {
                 (c.header_timeout, c.keepalive_timeout, c.shutdown_timeout),
                 (c.max_header_bytes, c.max_body_bytes),
                 (c.root.clone(), c.data_dir.clone(), c.group_commit),
+                (c.proxy.clone(), c.upstream_keepalive, c.upstream_timeout),
             )
         };
         assert_eq!(pick(&cfg), pick(&d));

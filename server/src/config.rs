@@ -1,6 +1,7 @@
 //! Server settings, shared read-only by every worker.
 
 use crate::api::auth::Secret;
+use crate::proxy::spec::ProxyRoute;
 use crate::tls::TlsFiles;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,6 +34,12 @@ pub struct Config {
     pub group_commit: bool,
     /// Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`).
     pub tls: Option<TlsFiles>,
+    /// `--proxy`: paths forwarded to upstream groups (empty: no proxy at all).
+    pub proxy: Vec<ProxyRoute>,
+    /// Idle keep-alive connections each worker keeps per upstream.
+    pub upstream_keepalive: usize,
+    /// Time allowed to connect to an upstream, and between two reads of its response.
+    pub upstream_timeout: Duration,
     /// Tests only: the database sleeps this long before each commit (a slow disk).
     #[doc(hidden)]
     pub db_delay: Duration,
@@ -59,6 +66,9 @@ impl Default for Config {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             group_commit: true,
             tls: None,
+            proxy: Vec::new(),
+            upstream_keepalive: 32,
+            upstream_timeout: Duration::from_secs(30),
             db_delay: Duration::ZERO,
         }
     }

@@ -48,6 +48,13 @@ pub struct WorkerCounters {
     pub tls_errors: Counter,
     pub buffers_lent: Counter,
     pub peak_buffers_lent: Counter,
+    pub proxied: Counter,
+    pub upstream_connects: Counter,
+    pub upstream_reused: Counter,
+    pub upstream_retries: Counter,
+    pub upstream_bad_gateway: Counter,
+    pub upstream_gateway_timeout: Counter,
+    pub upstream_idle: Counter,
 }
 
 /// A snapshot of one worker's counters (or their sum over workers).
@@ -75,6 +82,18 @@ pub struct Stats {
     /// and the most ever lent at once.
     pub buffers_lent: u64,
     pub peak_buffers_lent: u64,
+    /// Requests answered by an upstream (through `--proxy`).
+    pub proxied: u64,
+    /// Connections opened to upstreams, and requests that reused a pooled one.
+    pub upstream_connects: u64,
+    pub upstream_reused: u64,
+    /// Requests moved to another upstream after a failed connect (nothing sent).
+    pub upstream_retries: u64,
+    /// Proxied requests answered 502 (no upstream, refused, malformed response) and 504 (timeout).
+    pub upstream_bad_gateway: u64,
+    pub upstream_gateway_timeout: u64,
+    /// Idle upstream connections in the keep-alive pools now.
+    pub upstream_idle: u64,
 }
 
 impl WorkerCounters {
@@ -94,6 +113,13 @@ impl WorkerCounters {
             tls_errors: self.tls_errors.get(),
             buffers_lent: self.buffers_lent.get(),
             peak_buffers_lent: self.peak_buffers_lent.get(),
+            proxied: self.proxied.get(),
+            upstream_connects: self.upstream_connects.get(),
+            upstream_reused: self.upstream_reused.get(),
+            upstream_retries: self.upstream_retries.get(),
+            upstream_bad_gateway: self.upstream_bad_gateway.get(),
+            upstream_gateway_timeout: self.upstream_gateway_timeout.get(),
+            upstream_idle: self.upstream_idle.get(),
         }
     }
 }
@@ -116,6 +142,13 @@ impl Stats {
             tls_errors: a.tls_errors + s.tls_errors,
             buffers_lent: a.buffers_lent + s.buffers_lent,
             peak_buffers_lent: a.peak_buffers_lent + s.peak_buffers_lent,
+            proxied: a.proxied + s.proxied,
+            upstream_connects: a.upstream_connects + s.upstream_connects,
+            upstream_reused: a.upstream_reused + s.upstream_reused,
+            upstream_retries: a.upstream_retries + s.upstream_retries,
+            upstream_bad_gateway: a.upstream_bad_gateway + s.upstream_bad_gateway,
+            upstream_gateway_timeout: a.upstream_gateway_timeout + s.upstream_gateway_timeout,
+            upstream_idle: a.upstream_idle + s.upstream_idle,
         })
     }
 }
@@ -140,6 +173,21 @@ impl fmt::Display for Stats {
                 f,
                 ", TLS handshakes full {} resumed {}, TLS errors {}",
                 self.tls_full_handshakes, self.tls_resumed_handshakes, self.tls_errors
+            )?;
+        }
+        if self.proxied + self.upstream_connects + self.upstream_bad_gateway + self.upstream_gateway_timeout
+            > 0
+        {
+            write!(
+                f,
+                ", proxied {} (upstream connects {} reused {} retries {} idle {}, 502 {} 504 {})",
+                self.proxied,
+                self.upstream_connects,
+                self.upstream_reused,
+                self.upstream_retries,
+                self.upstream_idle,
+                self.upstream_bad_gateway,
+                self.upstream_gateway_timeout
             )?;
         }
         Ok(())

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::conn::{Conn, Ctx, Verdict};
 use crate::files::StaticFiles;
 use crate::log::{self, LogKind};
+use crate::proxy::{Proxy, UPSTREAM_TOKENS};
 use crate::stats::WorkerCounters;
 use crate::timers::{Entry, Timers};
 use http_wire::date::DateCache;
@@ -53,6 +54,8 @@ pub struct Worker {
     tls_buf: Box<[u8]>,
     files: Option<StaticFiles>,
     api: Option<Api>,
+    /// Upstream connections and their pools (with `--proxy`).
+    proxy: Option<Proxy>,
     /// Database replies for this worker's connections (with `api`).
     replies: Option<crossbeam_channel::Receiver<Vec<Reply>>>,
     next_conn_id: u64,
@@ -73,7 +76,9 @@ impl Worker {
         let (api, replies) = api.unzip();
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let proxy = Proxy::new(&cfg, poll.registry(), stats.clone())?;
         Ok(Worker {
+            proxy,
             poll,
             listener: Some(listener),
             conns: Slab::with_capacity(1024),
@@ -119,6 +124,7 @@ impl Worker {
                         self.check_shutdown(now);
                         self.deliver_replies(now);
                     }
+                    Token(t) if t >= UPSTREAM_TOKENS => self.upstream_event(t - UPSTREAM_TOKENS, now),
                     Token(t) => {
                         let hup = event.is_read_closed() || event.is_error();
                         self.with_conn(t - FIRST_CONN, now, |conn, ctx| conn.on_ready(ctx, hup));
@@ -171,6 +177,7 @@ impl Worker {
             stats: &self.stats,
             files: self.files.as_mut(),
             api: self.api.as_ref(),
+            proxy: self.proxy.as_mut(),
             now,
             draining: self.drain_deadline.is_some(),
         };
@@ -195,6 +202,9 @@ impl Worker {
     fn close(&mut self, key: usize, now: Instant) {
         // Dropping the stream closes the fd, which also removes it from epoll.
         let mut conn = self.conns.remove(key);
+        if let (Some(up), Some(proxy)) = (conn.upstream_key(), &mut self.proxy) {
+            proxy.abandon(up, &mut self.pool);
+        }
         conn.close_notify();
         conn.return_buffers(&mut self.pool);
         self.stats.buffers_lent.set(self.pool.lent());
@@ -202,6 +212,16 @@ impl Worker {
         self.stats.open.sub(1);
         if self.conns.len() + 1 == self.max_conns {
             self.accept_all(now);
+        }
+    }
+
+    /// An upstream socket's event goes to the client connection it works for.
+    fn upstream_event(&mut self, key: usize, now: Instant) {
+        let Some((client, conn_id)) = self.proxy.as_mut().and_then(|p| p.on_event(key)) else {
+            return;
+        };
+        if self.conns.get(client).is_some_and(|c| c.id == conn_id) {
+            self.with_conn(client, now, |conn, ctx| conn.on_upstream(ctx));
         }
     }
 

@@ -203,5 +203,6 @@ fn random_pipelines_split_at_random_bytes_get_the_models_answers() {
     for case in 0..cases {
         run_case(server.addr(), seed, case);
     }
-    assert_eq!(server.stats().open, 0, "every connection closed");
+    // The worker counts a close just after the client can see it.
+    eventually("every connection closed", || server.stats().open == 0);
 }

@@ -48,6 +48,8 @@ pub enum Routed<'a> {
     Answered,
     /// This API's database must act first; the response comes with its reply.
     Deferred(&'a Api, Op),
+    /// A `--proxy` route (its index) claims the path: an upstream answers.
+    Proxied(usize),
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,7 @@
 //! Which timeout a connection is under, and what happens when it expires.
 
-use super::{Conn, Ctx, Life, Phase, Verdict};
+use super::proxied::Awaiting;
+use super::{Conn, Ctx, Life, Phase, Verdict, WRITE_LIMIT};
 use http_wire::error::HttpError;
 use std::time::Duration;
 
@@ -21,6 +22,9 @@ pub enum TimerKind {
     WriteProgress,
     /// Output waiting and the client not reading: closed at `--keepalive-timeout`.
     WriteStall,
+    /// Waiting on an upstream (connect, response, next piece of the body): 504 (or a close
+    /// once the response is under way) at `--upstream-timeout`.
+    Upstream,
 }
 
 impl Conn {
@@ -29,6 +33,19 @@ impl Conn {
         let cfg = ctx.cfg;
         if self.life == Life::Lingering {
             return; // its deadline is the linger's end
+        }
+        if let Some(Awaiting::Upstream { .. }) = self.awaiting {
+            if self.wbuf.len() - self.wpos >= WRITE_LIMIT {
+                // The client is the one not keeping up.
+                if self.timer != TimerKind::WriteStall {
+                    self.deadline = ctx.now + cfg.keepalive_timeout;
+                    self.timer = TimerKind::WriteStall;
+                }
+            } else if self.timer != TimerKind::Upstream {
+                self.deadline = ctx.now + cfg.upstream_timeout;
+                self.timer = TimerKind::Upstream;
+            }
+            return;
         }
         if self.awaiting.is_some() {
             // The database answers; the keep-alive clock only guards against it never doing so.
@@ -59,7 +76,7 @@ impl Conn {
                     self.timer = TimerKind::Head;
                 }
             },
-            Phase::AwaitBody { .. } | Phase::Chunked(_) => {
+            Phase::AwaitBody { .. } | Phase::Chunked(_) | Phase::Upload(_) => {
                 self.deadline = ctx.now + cfg.header_timeout;
                 self.timer = TimerKind::Body;
             }
@@ -74,6 +91,7 @@ impl Conn {
                 self.fail(ctx, HttpError::Timeout);
                 self.on_ready(ctx, false)
             }
+            TimerKind::Upstream => self.upstream_deadline(ctx),
             _ => Verdict::Close,
         }
     }

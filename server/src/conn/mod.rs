@@ -8,6 +8,7 @@
 mod deadline;
 mod file_send;
 mod lending;
+mod proxied;
 mod requests;
 mod tls_start;
 
@@ -19,10 +20,12 @@ use crate::buffers::BufferPool;
 use crate::config::Config;
 use crate::files::StaticFiles;
 use crate::http::response::{FileBody, Persistence, Responder};
+use crate::proxy::Proxy;
 use crate::stats::WorkerCounters;
 use http_wire::chunked::{ChunkedDecoder, Cursor};
 use http_wire::date::DateCache;
 use mio::net::TcpStream;
+use proxied::Awaiting;
 use rustls::{ServerConfig, ServerConnection};
 use std::io::{self, Read};
 use std::net::Shutdown;
@@ -48,6 +51,8 @@ pub struct Ctx<'a> {
     pub stats: &'a WorkerCounters,
     pub files: Option<&'a mut StaticFiles>,
     pub api: Option<&'a Api>,
+    /// The worker's upstream connections (with `--proxy`).
+    pub proxy: Option<&'a mut Proxy>,
     pub now: Instant,
     /// The server is shutting down: answer what was received, then close.
     pub draining: bool,
@@ -71,6 +76,8 @@ enum Phase {
     /// Decoding a chunked body in place (boxed: rare, and it would triple every idle
     /// connection's size).
     Chunked(Box<ChunkedBody>),
+    /// Streaming a body to the upstream its request went to (boxed for the same reason).
+    Upload(Box<proxied::Upload>),
 }
 
 /// A chunked body under way after a head of `head_len` bytes.
@@ -116,8 +123,8 @@ pub struct Conn {
     wbuf_lent: bool,
     /// A file body that follows the bytes in `wbuf`; nothing more is parsed until it is sent.
     file_out: Option<FileBody>,
-    /// A request is with the database; its response (with this persistence) comes first.
-    awaiting: Option<Persistence>,
+    /// A request is with the database or an upstream; its response comes first.
+    awaiting: Option<Awaiting>,
     phase: Phase,
     life: Life,
     peer_closed: bool,
@@ -227,9 +234,10 @@ impl Conn {
     /// The database answered this connection's deferred request: write it, then go on
     /// with whatever was pipelined behind it.
     pub fn on_db_reply(&mut self, ctx: &mut Ctx<'_>, answer: &Answer) -> Verdict {
-        let Some(persistence) = self.awaiting.take() else {
+        let Some(Awaiting::Database(persistence)) = self.awaiting else {
             return Verdict::Keep;
         };
+        self.awaiting = None;
         self.borrow_buffers(ctx.pool);
         let out = (&mut self.wbuf, &mut self.file_out);
         api::respond(
@@ -246,6 +254,7 @@ impl Conn {
     fn drive(&mut self, ctx: &mut Ctx<'_>) -> io::Result<Verdict> {
         let mut may_read = !self.drained || self.hup_seen;
         loop {
+            self.pump_upstream(ctx)?;
             let backlog = self.process(ctx);
             let pending = (self.wbuf.len() - self.wpos) as u64;
             ctx.stats.peak_conn_write_pending.raise_to(pending);
@@ -261,8 +270,9 @@ impl Conn {
                 }
                 Life::Lingering => return self.discard_input(ctx),
             }
-            // Requests held back by the output just written need no new event.
-            if backlog && !may_read {
+            // Requests held back by the output just written need no new event, nor does an
+            // upstream response the full write buffer held back.
+            if (backlog && !may_read) || self.upstream_can_progress(ctx) {
                 continue;
             }
             if self.peer_closed || (ctx.draining && self.is_idle()) {
@@ -318,7 +328,8 @@ impl Conn {
                 self.rbuf.copy_within(self.rstart..self.rend, 0);
                 self.rend -= self.rstart;
                 self.rstart = 0;
-            } else if self.rbuf.len() < ctx.cfg.max_read_buffer() {
+            } else if self.rbuf.len() < ctx.cfg.max_read_buffer() && !matches!(self.phase, Phase::Upload(_)) {
+                // A body streaming upstream never grows the buffer: it waits for the upstream.
                 let grown = (self.rbuf.len() * 2).min(ctx.cfg.max_read_buffer());
                 self.rbuf.resize(grown, 0);
             } else {

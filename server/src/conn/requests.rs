@@ -1,10 +1,12 @@
 //! Turning buffered bytes into answered requests: every complete request is answered in
 //! order (pipelining), each response appended to the connection's write buffer.
 
+use super::proxied::{self, Awaiting, Upload, UploadStep};
 use super::{ChunkedBody, Conn, Ctx, Life, Phase, WRITE_LIMIT};
 use crate::api::Routed;
 use crate::http::response::{FileBody, Persistence, Responder, write_continue};
 use crate::log::{self, LogKind};
+use crate::proxy::RequestBody;
 use crate::routes::{self, Services};
 use http_wire::chunked::{ChunkedDecoder, Cursor};
 use http_wire::error::HttpError;
@@ -12,12 +14,14 @@ use http_wire::framing::Framing;
 use http_wire::request::{self, Head};
 
 /// Where `answer` writes, built from disjoint fields so the read buffer can stay borrowed.
-struct Sink<'a> {
-    out: &'a mut Vec<u8>,
-    file_slot: &'a mut Option<FileBody>,
-    awaiting: &'a mut Option<Persistence>,
-    key: usize,
-    conn_id: u64,
+pub(super) struct Sink<'a> {
+    pub out: &'a mut Vec<u8>,
+    pub file_slot: &'a mut Option<FileBody>,
+    pub awaiting: &'a mut Option<Awaiting>,
+    pub key: usize,
+    pub conn_id: u64,
+    /// The client's socket (its address goes into `X-Forwarded-For`).
+    pub socket: &'a mio::net::TcpStream,
 }
 
 macro_rules! sink {
@@ -28,6 +32,7 @@ macro_rules! sink {
             awaiting: &mut $conn.awaiting,
             key: $conn.key,
             conn_id: $conn.id,
+            socket: &$conn.io.socket,
         }
     };
 }
@@ -45,6 +50,18 @@ enum Step {
     StartChunked {
         head_len: usize,
     },
+    /// The head went upstream; its body follows as it arrives.
+    Upload {
+        head_len: usize,
+        upload: Upload,
+    },
+    /// A streamed body is all queued for its upstream.
+    Uploaded,
+    /// Nothing more can be read from this connection: close once the output is written,
+    /// discarding input first when `linger`.
+    Stop {
+        linger: bool,
+    },
     Fail(HttpError),
 }
 
@@ -56,12 +73,17 @@ impl Conn {
             && self.rstart < self.rend
             && self.wbuf.len() - self.wpos < WRITE_LIMIT
             && self.file_out.is_none()
-            && self.awaiting.is_none()
+            && (self.awaiting.is_none() || matches!(self.phase, Phase::Upload(_)))
         {
             let step = match self.phase {
                 Phase::Head => self.head_step(ctx),
                 Phase::AwaitBody { total } => self.body_step(ctx, total),
                 Phase::Chunked(_) => self.chunked_step(ctx),
+                Phase::Upload(_) => match self.upload_step(ctx) {
+                    UploadStep::Wait => Step::Wait,
+                    UploadStep::Done => Step::Uploaded,
+                    UploadStep::Abort => Step::Stop { linger: false },
+                },
             };
             match step {
                 Step::Answered { used, close } => {
@@ -73,6 +95,15 @@ impl Conn {
                     }
                 }
                 Step::Wait => return false,
+                Step::Upload { head_len, upload } => {
+                    self.rstart += head_len;
+                    self.phase = Phase::Upload(Box::new(upload));
+                }
+                Step::Uploaded => self.phase = Phase::Head,
+                Step::Stop { linger } => {
+                    self.life = Life::Closing { linger };
+                    return false;
+                }
                 Step::StartChunked { head_len } => {
                     let cur = Cursor {
                         out: head_len,
@@ -112,6 +143,10 @@ impl Conn {
                 if h.expect_continue && buf.len() == h.len {
                     write_continue(&mut self.wbuf);
                 }
+                let upload = Upload::Chunked(Default::default());
+                if let Some(step) = upload_start(h, &buf[..h.len], upload, sink!(self), ctx) {
+                    return step;
+                }
                 return Step::StartChunked { head_len: h.len };
             }
             Ok(Framing::Length(n)) => h.len + n as usize,
@@ -119,11 +154,16 @@ impl Conn {
         };
         if buf.len() >= total {
             let more = buf.len() > total;
-            let close = answer(h, &buf[h.len..total], sink!(self), ctx, more);
+            let close = answer(h, &buf[..h.len], &buf[h.len..total], sink!(self), ctx, more);
             return Step::Answered { used: total, close };
         }
         if h.expect_continue && buf.len() == h.len {
             write_continue(&mut self.wbuf);
+        }
+        if let Framing::Length(n) = h.framing {
+            if let Some(step) = upload_start(h, &buf[..h.len], Upload::Length(n), sink!(self), ctx) {
+                return step;
+            }
         }
         self.phase = Phase::AwaitBody { total };
         Step::Wait
@@ -138,7 +178,7 @@ impl Conn {
         match request::parse(buf, ctx.cfg.max_header_bytes) {
             Ok(Some(h)) => {
                 let more = buf.len() > total;
-                let close = answer(&h, &buf[h.len..total], sink!(self), ctx, more);
+                let close = answer(&h, &buf[..h.len], &buf[h.len..total], sink!(self), ctx, more);
                 Step::Answered { used: total, close }
             }
             _ => Step::Fail(HttpError::BadRequest("malformed request")),
@@ -171,7 +211,8 @@ impl Conn {
                 match request::parse(&buf[..head_len], ctx.cfg.max_header_bytes) {
                     Ok(Some(h)) => {
                         let more = buf.len() > used;
-                        let close = answer(&h, &buf[head_len..body_end], sink!(self), ctx, more);
+                        let body = &buf[head_len..body_end];
+                        let close = answer(&h, &buf[..head_len], body, sink!(self), ctx, more);
                         Step::Answered { used, close }
                     }
                     _ => Step::Fail(HttpError::BadRequest("malformed request")),
@@ -208,20 +249,61 @@ fn body_extent(h: &Head<'_>, max_body: u64) -> Result<Framing, HttpError> {
     }
 }
 
-/// Routes one complete request; returns whether the connection closes after it. A request
-/// the database must act on leaves `awaiting` set; its response is written on the reply.
-fn answer(h: &Head<'_>, body: &[u8], sink: Sink<'_>, ctx: &mut Ctx<'_>, more_buffered: bool) -> bool {
+/// A body that is not here whole, on a proxy route: streamed upstream (`None`: not a proxy
+/// route, so it is read whole as usual).
+fn upload_start(
+    h: &Head<'_>,
+    head_bytes: &[u8],
+    upload: Upload,
+    sink: Sink<'_>,
+    ctx: &mut Ctx<'_>,
+) -> Option<Step> {
+    let framing = match upload {
+        Upload::Length(n) => Framing::Length(n),
+        Upload::Chunked(_) => Framing::Chunked,
+    };
+    let persistence = persistence(h, ctx, false);
+    Some(
+        match proxied::start_upload(h, head_bytes, framing, sink, ctx, persistence)? {
+            true => Step::Upload {
+                head_len: h.len,
+                upload,
+            },
+            false => Step::Stop { linger: true },
+        },
+    )
+}
+
+/// The `Connection` answer to a request: the client's wish, and a close while draining
+/// unless more requests are already here.
+fn persistence(h: &Head<'_>, ctx: &Ctx<'_>, more_buffered: bool) -> Persistence {
     let close = !h.keep_alive || (ctx.draining && !more_buffered);
-    let persistence = match (close, h.minor_version) {
+    match (close, h.minor_version) {
         (true, _) => Persistence::Close,
         (false, 0) => Persistence::KeepAlive,
         (false, _) => Persistence::Implicit,
-    };
-    let out = (sink.out, sink.file_slot);
+    }
+}
+
+/// Routes one complete request (`head_bytes` as received, `body` decoded); returns whether
+/// the connection closes after it. A request the database or an upstream must act on
+/// leaves `awaiting` set; its response is written when that answer comes.
+fn answer(
+    h: &Head<'_>,
+    head_bytes: &[u8],
+    body: &[u8],
+    sink: Sink<'_>,
+    ctx: &mut Ctx<'_>,
+    more_buffered: bool,
+) -> bool {
+    let persistence = persistence(h, ctx, more_buffered);
+    let close = persistence == Persistence::Close;
+    let out = (&mut *sink.out, &mut *sink.file_slot);
     let res = Responder::new(out, ctx.scratch, ctx.date.line(), persistence, h.is_head());
     let services = Services {
         files: ctx.files.as_deref_mut(),
         api: ctx.api,
+        proxy: ctx.proxy.as_deref(),
         now: ctx.now,
     };
     match routes::dispatch(h, body, res, services) {
@@ -231,8 +313,12 @@ fn answer(h: &Head<'_>, body: &[u8], sink: Sink<'_>, ctx: &mut Ctx<'_>, more_buf
         }
         Routed::Deferred(api, op) => {
             api.submit(op, sink.key, sink.conn_id);
-            *sink.awaiting = Some(persistence);
+            *sink.awaiting = Some(Awaiting::Database(persistence));
             false
+        }
+        Routed::Proxied(route) => {
+            let body = RequestBody::Whole(body);
+            proxied::hand_upstream(route, h, head_bytes, body, sink, ctx, persistence)
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The router: maps a request's path and method to its handler; paths no built-in route
-//! claims go to the static files under `--root`, if there is one.
+//! claims go to the static files under `--root`, if there is one. `--proxy` prefixes come
+//! first: a proxied path is the upstream's whole business.
 
 mod echo;
 mod hello;
@@ -7,6 +8,7 @@ mod hello;
 use crate::api::{Api, Routed};
 use crate::files::StaticFiles;
 use crate::http::response::Responder;
+use crate::proxy::Proxy;
 use http_wire::request::Head;
 use http_wire::status;
 
@@ -14,6 +16,8 @@ use http_wire::status;
 pub struct Services<'a> {
     pub files: Option<&'a mut StaticFiles>,
     pub api: Option<&'a Api>,
+    /// Only with `--proxy`: without it no path is compared with a prefix.
+    pub proxy: Option<&'a Proxy>,
     pub now: std::time::Instant,
 }
 
@@ -23,6 +27,9 @@ pub fn dispatch<'a>(head: &Head<'_>, body: &[u8], res: Responder<'_>, services: 
     crate::calibration::spin();
     let method = head.method;
     let path = head.path();
+    if let Some(route) = services.proxy.and_then(|p| p.route(path)) {
+        return Routed::Proxied(route);
+    }
     if let Some(api) = services.api.filter(|_| path.starts_with("/api/")) {
         return api.route(head, body, res);
     }

@@ -1,0 +1,279 @@
+//! Driving one request through its upstream connection for the client connection that
+//! waits on it: connect, send, read the response head, stream the body into the client's
+//! write buffer while it has room (backpressure: a client that does not read stops the
+//! upstream reads), then pool or close the connection. Failures become 502/504 while
+//! nothing of the response has reached the client, and a cut-off response otherwise.
+
+use super::relay;
+use super::upstream::Stage;
+use super::{Proxy, UPSTREAM_TOKENS, return_buffers};
+use crate::buffers::BufferPool;
+use http_wire::response;
+use http_wire::status::{self, Status};
+use mio::{Interest, Token};
+use std::time::Instant;
+
+/// A response head larger than this is refused (502), like a request head over the limit.
+const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+/// Upstream reads of a response body take up to this much at a time.
+const BODY_READ: usize = 64 * 1024;
+
+/// Where an exchange stands after being driven.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pumped {
+    /// Waiting for the upstream (or for room in the client's buffer).
+    Pending,
+    /// The whole response is in the client's buffer; `close`: the client connection ends
+    /// after it (close-delimited body, or the client asked).
+    Done { close: bool },
+    /// Nothing of the response reached the client: answer with this status instead.
+    Failed(Status),
+    /// The response was cut off after its head went to the client: close the client.
+    Broken,
+}
+
+/// Why an exchange failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cause {
+    /// Connecting, writing or reading failed, or the upstream closed early.
+    Io,
+    /// The response was not HTTP, or its framing was ambiguous (CL with TE...).
+    Malformed,
+}
+
+impl Proxy {
+    /// Moves the exchange on `key` forward as far as it goes without blocking, appending
+    /// the client's bytes to `out` until it holds `limit` bytes.
+    pub fn pump(
+        &mut self,
+        key: usize,
+        out: &mut Vec<u8>,
+        limit: usize,
+        pool: &mut BufferPool,
+        now: Instant,
+    ) -> Pumped {
+        loop {
+            let up = &mut self.conns[key];
+            match &up.stage {
+                Stage::Idle => return Pumped::Pending,
+                Stage::Connecting => {
+                    if !up.ready {
+                        return Pumped::Pending;
+                    }
+                    match up.connected() {
+                        Ok(true) => up.stage = Stage::Sending,
+                        Ok(false) => {
+                            up.ready = false;
+                            return Pumped::Pending;
+                        }
+                        Err(_) => return self.fail(key, Cause::Io, pool, now),
+                    }
+                }
+                Stage::Sending => match up.send() {
+                    Ok(true) if !up.body_done => {
+                        // A streamed body: what was queued is out; room for more, and
+                        // nothing to do until more comes (`send_body` marks it ready).
+                        up.out.clear();
+                        up.out_pos = 0;
+                        up.ready = false;
+                        return Pumped::Pending;
+                    }
+                    Ok(true) => {
+                        pool.give_write(std::mem::take(&mut up.out));
+                        up.stage = Stage::Head;
+                        // Nothing can be in the socket before the request is: the response
+                        // brings a new edge, so no read need try first (and meet EAGAIN).
+                        up.ready = false;
+                    }
+                    Ok(false) => return Pumped::Pending,
+                    Err(_) => return self.fail(key, Cause::Io, pool, now),
+                },
+                Stage::Head | Stage::Body(_) => {
+                    if out.len() >= limit || !up.ready {
+                        return Pumped::Pending;
+                    }
+                    match up.receive() {
+                        Ok(None) => return Pumped::Pending,
+                        Ok(Some(0)) => return self.at_eof(key, out, pool, now),
+                        Ok(Some(_)) => {
+                            if let Some(done) = self.take_input(key, out, pool, now) {
+                                return done;
+                            }
+                        }
+                        Err(_) => return self.fail(key, Cause::Io, pool, now),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Relays what was read; `Some` when the exchange ended.
+    fn take_input(
+        &mut self,
+        key: usize,
+        out: &mut Vec<u8>,
+        pool: &mut BufferPool,
+        now: Instant,
+    ) -> Option<Pumped> {
+        let up = &mut self.conns[key];
+        let mut start = 0;
+        if matches!(up.stage, Stage::Head) {
+            let client = up.facts.client;
+            let head = match response::parse(&up.input[..up.filled], client.head_request) {
+                Ok(None) if up.filled < MAX_RESPONSE_HEAD => return None,
+                Ok(Some(h)) if h.status == 101 => return Some(self.fail(key, Cause::Malformed, pool, now)),
+                Ok(Some(h)) => h,
+                Ok(None) | Err(_) => return Some(self.fail(key, Cause::Malformed, pool, now)),
+            };
+            if head.is_interim() {
+                // 100 Continue and 103 Early Hints: the real response follows.
+                up.input.copy_within(head.len..up.filled, 0);
+                up.filled -= head.len;
+                return self.take_input(key, out, pool, now);
+            }
+            let (body, close) = relay::write_head(out, &up.input[..head.len], &head, client);
+            up.reusable = !head.close;
+            up.close_client = close;
+            start = head.len;
+            match body {
+                None => {
+                    up.reusable &= up.filled == head.len;
+                    return Some(self.finish(key, pool));
+                }
+                Some(body) => {
+                    up.stage = Stage::Body(body);
+                    if up.input.len() < BODY_READ {
+                        up.input.resize(BODY_READ, 0);
+                    }
+                }
+            }
+        }
+        let Stage::Body(body) = &mut up.stage else {
+            unreachable!("a response past its head has a body")
+        };
+        let filled = up.filled;
+        up.filled = 0;
+        match body.relay(&mut up.input[start..filled], out) {
+            Ok(r) if r.done => {
+                up.reusable &= start + r.used == filled;
+                Some(self.finish(key, pool))
+            }
+            Ok(_) => None,
+            Err(_) => Some(self.fail(key, Cause::Malformed, pool, now)),
+        }
+    }
+
+    fn at_eof(&mut self, key: usize, out: &mut Vec<u8>, pool: &mut BufferPool, now: Instant) -> Pumped {
+        let up = &mut self.conns[key];
+        up.reusable = false;
+        let complete = match &mut up.stage {
+            Stage::Body(body) => body.at_eof(out),
+            _ => false,
+        };
+        match complete {
+            true => self.finish(key, pool),
+            false => self.fail(key, Cause::Io, pool, now),
+        }
+    }
+
+    /// The response is relayed: the connection goes back to its pool if it may be used
+    /// again and the pool has room, else it is closed.
+    fn finish(&mut self, key: usize, pool: &mut BufferPool) -> Pumped {
+        let up = &mut self.conns[key];
+        let close = up.close_client;
+        let member = &mut self.members[up.group][up.member];
+        member.succeeded();
+        self.stats.proxied.add(1);
+        if !up.reusable || member.idle.len() >= self.keepalive {
+            self.close(key, pool);
+            return Pumped::Done { close };
+        }
+        member.in_flight -= 1;
+        member.idle.push(key);
+        self.stats.upstream_idle.add(1);
+        up.stage = Stage::Idle;
+        up.owner = None;
+        up.ready = false;
+        return_buffers(up, pool);
+        Pumped::Done { close }
+    }
+
+    /// The exchange failed: retried on another member when it is idempotent and nothing
+    /// of it was sent, else 502 (or a cut-off response once the head went out).
+    fn fail(&mut self, key: usize, cause: Cause, pool: &mut BufferPool, now: Instant) -> Pumped {
+        let up = &self.conns[key];
+        let (group, member) = (up.group, up.member);
+        self.members[group][member].failed(now);
+        if matches!(up.stage, Stage::Body(_)) {
+            self.close(key, pool);
+            return Pumped::Broken;
+        }
+        if cause == Cause::Io && !up.sent_any && up.facts.idempotent && self.retry(key, now) {
+            return Pumped::Pending;
+        }
+        self.close(key, pool);
+        self.stats.upstream_bad_gateway.add(1);
+        Pumped::Failed(status::BAD_GATEWAY)
+    }
+
+    /// Moves the request on `key` to a new connection to a member not tried yet.
+    fn retry(&mut self, key: usize, now: Instant) -> bool {
+        let up = &self.conns[key];
+        let (group, old, mut tried) = (up.group, up.member, up.tried | 1 << up.member.min(63));
+        while let Some(member) = super::balance::pick(&self.members[group], &mut self.next[group], tried, now)
+        {
+            tried |= 1 << member.min(63);
+            // An idle pooled connection of that member takes over, else a new one.
+            let (socket, stage) = match self.members[group][member].idle.pop() {
+                Some(idle) => {
+                    self.stats.upstream_idle.sub(1);
+                    self.stats.upstream_reused.add(1);
+                    (self.conns.remove(idle).socket, Stage::Sending)
+                }
+                None => match self.connect_socket(group, member) {
+                    Ok(socket) => (socket, Stage::Connecting),
+                    Err(_) => {
+                        self.members[group][member].failed(now);
+                        continue;
+                    }
+                },
+            };
+            let mut socket = socket;
+            let token = Token(UPSTREAM_TOKENS + key);
+            let interest = Interest::READABLE | Interest::WRITABLE;
+            let registered = match stage {
+                Stage::Sending => self.registry.reregister(&mut socket, token, interest),
+                _ => self.registry.register(&mut socket, token, interest),
+            };
+            if registered.is_err() {
+                continue;
+            }
+            self.members[group][old].in_flight -= 1;
+            self.members[group][member].in_flight += 1;
+            let up = &mut self.conns[key];
+            up.socket = socket;
+            up.member = member;
+            up.tried = tried;
+            // A pooled connection is writable now; a new one says so with an event.
+            up.ready = matches!(stage, Stage::Sending);
+            up.stage = stage;
+            up.out_pos = 0;
+            self.stats.upstream_retries.add(1);
+            return true;
+        }
+        false
+    }
+
+    /// The client's upstream deadline passed: 504 while nothing was relayed, else cut off.
+    pub fn timed_out(&mut self, key: usize, pool: &mut BufferPool, now: Instant) -> Pumped {
+        let up = &self.conns[key];
+        self.members[up.group][up.member].failed(now);
+        let relayed = matches!(up.stage, Stage::Body(_));
+        self.close(key, pool);
+        if relayed {
+            return Pumped::Broken;
+        }
+        self.stats.upstream_gateway_timeout.add(1);
+        Pumped::Failed(status::GATEWAY_TIMEOUT)
+    }
+}

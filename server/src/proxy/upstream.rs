@@ -1,0 +1,154 @@
+//! One connection to an upstream server, in the worker's `mio::Poll` like a client
+//! connection: its socket, the request bytes still to send, the response bytes not yet
+//! relayed, and where it is in its life.
+
+use super::relay::{BodyRelay, ClientSide};
+use mio::net::TcpStream;
+use std::io::{self, Read, Write};
+
+/// The client connection an upstream connection works for (slab key and id, as database
+/// replies find theirs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub key: usize,
+    pub conn_id: u64,
+}
+
+/// Where an upstream connection is in its life.
+#[derive(Debug)]
+pub enum Stage {
+    /// Non-blocking connect under way.
+    Connecting,
+    /// Writing the request.
+    Sending,
+    /// Request sent; reading the response head.
+    Head,
+    /// Head relayed; streaming the body.
+    Body(BodyRelay),
+    /// In its upstream's keep-alive pool.
+    Idle,
+}
+
+/// What the request is, as far as retries and the response's form depend on it.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestFacts {
+    pub idempotent: bool,
+    pub client: ClientSide,
+}
+
+#[derive(Debug)]
+pub struct UpstreamConn {
+    pub socket: TcpStream,
+    /// Its proxy route (group) and member.
+    pub group: usize,
+    pub member: usize,
+    pub stage: Stage,
+    pub owner: Option<Owner>,
+    pub facts: RequestFacts,
+    /// Request bytes; `out_pos..` are not yet written. Lent from the worker's pool.
+    pub out: Vec<u8>,
+    pub out_pos: usize,
+    /// Response bytes received and not yet relayed: `input[..filled]`. Lent too.
+    pub input: Vec<u8>,
+    pub filled: usize,
+    /// An event came since the socket last proved drained (or unwritable).
+    pub ready: bool,
+    /// The whole request is in `out` (a streamed body has ended).
+    pub body_done: bool,
+    /// Some request byte reached the socket: the request may not be retried elsewhere.
+    pub sent_any: bool,
+    /// Members already tried for this request (a bit per member).
+    pub tried: u64,
+    /// The response allows the connection to be used again.
+    pub reusable: bool,
+    /// The client's connection ends after this response.
+    pub close_client: bool,
+}
+
+impl UpstreamConn {
+    pub fn new(socket: TcpStream, group: usize, member: usize, facts: RequestFacts) -> UpstreamConn {
+        UpstreamConn {
+            socket,
+            group,
+            member,
+            stage: Stage::Connecting,
+            owner: None,
+            facts,
+            out: Vec::new(),
+            out_pos: 0,
+            input: Vec::new(),
+            filled: 0,
+            ready: false,
+            body_done: true,
+            sent_any: false,
+            tried: 0,
+            reusable: true,
+            close_client: false,
+        }
+    }
+
+    /// After a readiness event on a connecting socket: `Ok(true)` once it is connected.
+    pub fn connected(&mut self) -> io::Result<bool> {
+        if let Some(e) = self.socket.take_error()? {
+            return Err(e);
+        }
+        match self.socket.peer_addr() {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes what is queued of the request; `Ok(true)` once all of it is out.
+    pub fn send(&mut self) -> io::Result<bool> {
+        while self.out_pos < self.out.len() {
+            match self.socket.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.out_pos += n;
+                    self.sent_any = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.ready = false;
+                    return Ok(false);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reads once into the free end of the input buffer: the byte count (0 is EOF), or
+    /// `None` when nothing is there. A short read proves the socket drained.
+    pub fn receive(&mut self) -> io::Result<Option<usize>> {
+        if self.filled == self.input.len() {
+            let grown = (self.input.len() * 2).max(4096);
+            self.input.resize(grown, 0);
+        }
+        loop {
+            match self.socket.read(&mut self.input[self.filled..]) {
+                Ok(n) => {
+                    if n < self.input.len() - self.filled {
+                        self.ready = false;
+                    }
+                    self.filled += n;
+                    return Ok(Some(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.ready = false;
+                    return Ok(None);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// An idle pooled connection got an event: anything readable (EOF, an error, bytes no
+    /// request asked for) means it can no longer be used.
+    pub fn still_usable(&mut self) -> bool {
+        let mut probe = [0u8; 1];
+        matches!(self.socket.read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+}

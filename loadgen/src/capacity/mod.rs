@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::assert::Assertion;
 use crate::config::Config;
 use crate::run::{RunError, RunOptions, prepare};
-use search::{Bounds, Found, Verdict};
+use search::{Bounds, Found};
 use step::Step;
 
 /// What to search, as the command line gave it.
@@ -118,15 +118,14 @@ pub fn run(settings: &Settings, mut on_step: impl FnMut(&Step)) -> Result<Outcom
             Ok(report) => report,
             Err(e) => {
                 failure = Some(e);
-                // Ends the search; the error is returned below.
-                return Verdict::Generator;
+                return None; // the error is returned below
             }
         };
         let step = step::judge(rate, &report, &settings.slos);
         on_step(&step);
         let verdict = step.verdict;
         steps.push(step);
-        verdict
+        Some(verdict)
     });
     if let Some(error) = failure {
         return Err(error);

@@ -58,10 +58,11 @@ pub struct Found {
     pub converged: bool,
 }
 
-/// Runs `measure(rate)` for each step's rate and returns what was found. A step loadgen
+/// Runs `measure(rate)` for each step's rate and returns what was found (`None` from
+/// `measure` ends the search at once, e.g. when a step could not be run). A step loadgen
 /// could not deliver bounds the search from above like a failure, so the search narrows
 /// in on whichever limit comes first, the target's or loadgen's, and says which.
-pub fn search(bounds: Bounds, mut measure: impl FnMut(f64) -> Verdict) -> Found {
+pub fn search(bounds: Bounds, mut measure: impl FnMut(f64) -> Option<Verdict>) -> Found {
     let cap = |rate: f64| bounds.max_rate.map_or(rate, |max| rate.min(max));
     // Highest pass, lowest SLO failure, lowest rate loadgen could not deliver.
     let (mut pass, mut fail, mut generator): (Option<f64>, Option<f64>, Option<f64>) = (None, None, None);
@@ -82,7 +83,10 @@ pub fn search(bounds: Bounds, mut measure: impl FnMut(f64) -> Verdict) -> Found 
     };
     let mut rate = cap(bounds.start);
     for _ in 0..bounds.max_steps {
-        match measure(rate) {
+        let Some(verdict) = measure(rate) else {
+            break;
+        };
+        match verdict {
             Verdict::Pass => pass = Some(rate),
             Verdict::Fail => fail = Some(fail.map_or(rate, |f: f64| f.min(rate))),
             Verdict::Generator => generator = Some(generator.map_or(rate, |g: f64| g.min(rate))),
@@ -128,11 +132,11 @@ mod tests {
         let mut tried = Vec::new();
         let found = search(bounds, |rate| {
             tried.push(rate);
-            if rate <= capacity {
+            Some(if rate <= capacity {
                 Verdict::Pass
             } else {
                 Verdict::Fail
-            }
+            })
         });
         (found, tried)
     }
@@ -169,10 +173,12 @@ mod tests {
     #[test]
     fn the_generator_limit_is_narrowed_like_a_failure_but_reported_as_loadgens() {
         let run = |target: f64, generator: f64| {
-            search(bounds(1_000.0), |rate| match rate {
-                r if r > generator => Verdict::Generator,
-                r if r > target => Verdict::Fail,
-                _ => Verdict::Pass,
+            search(bounds(1_000.0), |rate| {
+                Some(match rate {
+                    r if r > generator => Verdict::Generator,
+                    r if r > target => Verdict::Fail,
+                    _ => Verdict::Pass,
+                })
             })
         };
         // loadgen gives out first: capacity is above its limit.

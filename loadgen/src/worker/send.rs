@@ -98,8 +98,12 @@ impl Worker {
         let (Some(schedule), Some(timer)) = (self.schedule.as_ref(), self.timer.as_ref()) else {
             return;
         };
+        // A constant rate's periodic timer needs nothing per dispatch.
+        if schedule.tick_ns().is_some() {
+            return;
+        }
         let due = schedule.next_due();
-        if schedule.tick_ns().is_none() && due != self.timer_set_for && due != u64::MAX {
+        if due != self.timer_set_for && due != u64::MAX {
             let _ = timer.start(due, 0);
             self.timer_set_for = due;
         }

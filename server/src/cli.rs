@@ -102,6 +102,13 @@ pub struct Args {
     /// 64m, 1g; split evenly across workers, each with its own LRU); 0 turns it off.
     #[arg(long, default_value = "0", value_name = "SIZE", value_parser = parse_size)]
     pub cache_size: u64,
+
+    /// With --cache-size: a response of a status cacheable by default (200, 203, 204, 300,
+    /// 301, 308, 404, 405, 410, 414, 501) that gives no freshness (no max-age, s-maxage or
+    /// Expires) stays fresh for DUR (heuristic freshness, like nginx's proxy_cache_valid);
+    /// without it such responses are not stored.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "cache_size")]
+    pub cache_valid: Option<Duration>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -200,6 +207,7 @@ impl Args {
             upstream_keepalive: self.upstream_keepalive as usize,
             upstream_timeout: self.upstream_timeout,
             cache_size: self.cache_size,
+            cache_valid: self.cache_valid,
             db_delay: Duration::ZERO,
         })
     }
@@ -224,7 +232,7 @@ mod tests {
                 (c.max_header_bytes, c.max_body_bytes),
                 (c.root.clone(), c.data_dir.clone(), c.group_commit),
                 (c.proxy.clone(), c.upstream_keepalive, c.upstream_timeout),
-                c.cache_size,
+                (c.cache_size, c.cache_valid),
             )
         };
         assert_eq!(pick(&cfg), pick(&d));

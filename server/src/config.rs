@@ -43,6 +43,9 @@ pub struct Config {
     /// `--cache-size`: bytes of proxied responses kept in memory, split evenly across
     /// workers (0: no cache).
     pub cache_size: u64,
+    /// `--cache-valid`: how long a cacheable response without freshness information stays
+    /// fresh (none: such responses are not stored).
+    pub cache_valid: Option<Duration>,
     /// Tests only: the database sleeps this long before each commit (a slow disk).
     #[doc(hidden)]
     pub db_delay: Duration,
@@ -73,6 +76,7 @@ impl Default for Config {
             upstream_keepalive: 32,
             upstream_timeout: Duration::from_secs(30),
             cache_size: 0,
+            cache_valid: None,
             db_delay: Duration::ZERO,
         }
     }

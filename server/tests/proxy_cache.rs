@@ -317,3 +317,22 @@ fn hits_carry_the_age_stored_plus_resident() {
         ["Cache-Control", "Via", "Age", "X-Cache", "Content-Length"]
     );
 }
+
+#[test]
+fn cache_valid_gives_responses_without_freshness_a_heuristic_lifetime() {
+    let upstream = FakeUpstream::spawn(|_| ok("Content-Type: text/plain\r\n", "plain"));
+    let without = caching_proxy(upstream.addr, 1 << 20);
+    let with = start(Config {
+        workers: 1,
+        proxy: vec![ProxyRoute::parse(&format!("/=http://{}", upstream.addr)).unwrap()],
+        cache_size: 1 << 20,
+        cache_valid: Some(Duration::from_secs(60)),
+        ..Config::default()
+    });
+    for (proxy, second) in [(&without, "MISS"), (&with, "HIT")] {
+        let mut c = Client::connect(proxy.addr());
+        assert_eq!(seen(&c.request(&get("/p", ""))), triple(200, "MISS", "plain"));
+        assert_eq!(seen(&c.request(&get("/p", ""))), triple(200, second, "plain"));
+    }
+    assert_eq!(upstream.requests().len(), 3);
+}

@@ -88,7 +88,7 @@ impl Proxy {
             .map(|r| r.upstreams.iter().map(|_| Member::default()).collect())
             .collect();
         let share = cfg.cache_size / cfg.workers.max(1) as u64;
-        let cache = (share > 0).then(|| Cache::new(share as usize, stats.clone()));
+        let cache = (share > 0).then(|| Cache::new(share as usize, cfg.cache_valid, stats.clone()));
         Ok(Some(Proxy {
             cache,
             next: vec![0; routes.len()],

@@ -106,8 +106,12 @@ impl Cache {
                 http_wire::framing::Framing::Length(n) => n <= self.max_object as u64,
                 _ => true,
             };
-            if fits && facts.refusal(head.status, fill.authorized, received).is_none() {
-                let lifetime = facts.lifetime(received).unwrap_or_default();
+            if fits
+                && facts
+                    .refusal(head.status, fill.authorized, received, self.heuristic)
+                    .is_none()
+            {
+                let lifetime = facts.lifetime(received, self.heuristic).unwrap_or_default();
                 let initial_age = facts.initial_age(received, now.saturating_duration_since(fill.sent_at));
                 let vary = vary_values(facts.vary.iter().map(|n| &**n), &fill.request);
                 let (head_bytes, line_len) = entry::stored_head(up, head.minor_version);
@@ -148,8 +152,10 @@ impl Cache {
         complete.extend_from_slice(b"\r\n");
         let facts = ResponseFacts::of(&complete);
         let initial_age = facts.initial_age(received, now.saturating_duration_since(fill.sent_at));
-        let lifetime = facts.lifetime(received).unwrap_or_default();
-        let storable = facts.refusal(old.status, fill.authorized, received).is_none();
+        let lifetime = facts.lifetime(received, self.heuristic).unwrap_or_default();
+        let storable = facts
+            .refusal(old.status, fill.authorized, received, self.heuristic)
+            .is_none();
         let stored = Arc::new(Stored {
             head: merged,
             line_len: old.line_len,

@@ -28,7 +28,7 @@ use http_wire::request::Head;
 use lock::Locks;
 use policy::RequestFacts;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use store::Store;
 
 /// The `X-Cache` values.
@@ -76,6 +76,8 @@ pub struct Cache {
     store: Store,
     locks: Locks,
     max_object: usize,
+    /// `--cache-valid`: the freshness of a response that gives none.
+    heuristic: Option<Duration>,
     stats: Arc<WorkerCounters>,
     /// The key of the request being looked up (reused: no allocation for a hit).
     key: Vec<u8>,
@@ -83,8 +85,9 @@ pub struct Cache {
 }
 
 impl Cache {
-    pub fn new(capacity: usize, stats: Arc<WorkerCounters>) -> Cache {
+    pub fn new(capacity: usize, heuristic: Option<Duration>, stats: Arc<WorkerCounters>) -> Cache {
         Cache {
+            heuristic,
             store: Store::new(capacity),
             locks: Locks::default(),
             max_object: capacity / MAX_OBJECT_SHARE,

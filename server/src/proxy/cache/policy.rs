@@ -1,7 +1,7 @@
 //! What RFC 9111 lets a shared cache do with a request and a response: the directives of
 //! `Cache-Control` (and `Pragma`), whether a response may be stored (§3, §3.5), how long it
-//! stays fresh (§4.2.1: `s-maxage`, `max-age`, `Expires` − `Date`; no heuristic freshness)
-//! and how old it was on arrival (§4.2.3).
+//! stays fresh (§4.2.1: `s-maxage`, `max-age`, `Expires` − `Date`; heuristic freshness
+//! (§4.2.2) only as configured with `--cache-valid`) and how old it was on arrival (§4.2.3).
 
 use http_wire::fields;
 use std::time::{Duration, SystemTime};
@@ -114,17 +114,19 @@ impl ResponseFacts {
         self.etag.is_some() || self.last_modified.is_some()
     }
 
-    /// How long the response is fresh (§4.2.1), `None` when it says nothing (this cache has
-    /// no heuristic freshness, so such a response is not stored). `no-cache`: fresh for 0 s
-    /// (every use asks the origin), which needs a validator to be worth storing.
-    pub fn lifetime(&self, received: SystemTime) -> Option<Duration> {
+    /// How long the response is fresh (§4.2.1); when it says nothing, the `heuristic`
+    /// lifetime (`--cache-valid`), or `None` (not stored). `no-cache`: fresh for 0 s (every
+    /// use asks the origin), which needs a validator to be worth storing.
+    pub fn lifetime(&self, received: SystemTime, heuristic: Option<Duration>) -> Option<Duration> {
         if self.no_cache {
             return Some(Duration::ZERO);
         }
         if let Some(s) = self.s_maxage.or(self.max_age) {
             return Some(Duration::from_secs(s));
         }
-        let expires = self.expires?;
+        let Some(expires) = self.expires else {
+            return heuristic;
+        };
         let date = self.date.unwrap_or(received);
         Some(
             expires
@@ -135,7 +137,13 @@ impl ResponseFacts {
 
     /// Why a shared cache may not store this response to a GET, if it may not (§3, §3.5).
     /// `status` is the response's; `authorized`: the request carried `Authorization`.
-    pub fn refusal(&self, status: u16, authorized: bool, received: SystemTime) -> Option<&'static str> {
+    pub fn refusal(
+        &self,
+        status: u16,
+        authorized: bool,
+        received: SystemTime,
+        heuristic: Option<Duration>,
+    ) -> Option<&'static str> {
         if !heuristically_cacheable(status) {
             return Some("status");
         }
@@ -151,7 +159,7 @@ impl ResponseFacts {
         if authorized && !(self.public || self.s_maxage.is_some() || self.must_revalidate) {
             return Some("Authorization");
         }
-        match self.lifetime(received) {
+        match self.lifetime(received, heuristic) {
             None => Some("no explicit freshness"),
             Some(d) if d.is_zero() && !self.has_validator() => Some("stale at once, no validator"),
             Some(_) => None,
@@ -229,18 +237,25 @@ mod tests {
     fn freshness_and_refusals() {
         let now = SystemTime::now();
         let f = facts("Cache-Control: public, max-age=60, s-maxage=\"30\"\r\n");
-        assert_eq!(f.lifetime(now), Some(Duration::from_secs(30)));
-        assert_eq!(f.refusal(200, true, now), None);
-        assert_eq!(f.refusal(302, false, now), Some("status"));
+        assert_eq!(f.lifetime(now, None), Some(Duration::from_secs(30)));
+        assert_eq!(f.refusal(200, true, now, None), None);
+        assert_eq!(f.refusal(302, false, now, None), Some("status"));
         let date = httpdate::fmt_http_date(now);
         let later = httpdate::fmt_http_date(now + Duration::from_secs(100));
         let f = facts(&format!("Date: {date}\r\nExpires: {later}\r\n"));
-        let life = f.lifetime(now).unwrap().as_secs();
+        let life = f.lifetime(now, None).unwrap().as_secs();
         assert!((99..=100).contains(&life), "{life}");
-        assert_eq!(f.refusal(200, true, now), Some("Authorization"));
-        assert_eq!(facts("Expires: 0\r\n").lifetime(now), Some(Duration::ZERO));
+        assert_eq!(f.refusal(200, true, now, None), Some("Authorization"));
+        assert_eq!(facts("Expires: 0\r\n").lifetime(now, None), Some(Duration::ZERO));
+        // Heuristic freshness (--cache-valid) only where the response says nothing.
+        let minute = Some(Duration::from_secs(60));
+        assert_eq!(facts("X: y\r\n").lifetime(now, minute), minute);
+        assert_eq!(facts("X: y\r\n").refusal(200, false, now, minute), None);
+        assert_eq!(facts("X: y\r\n").refusal(302, false, now, minute), Some("status"));
+        let explicit = facts("Cache-Control: max-age=5\r\n").lifetime(now, minute);
+        assert_eq!(explicit, Some(Duration::from_secs(5)));
         assert_eq!(
-            facts("X: y\r\n").refusal(200, false, now),
+            facts("X: y\r\n").refusal(200, false, now, None),
             Some("no explicit freshness")
         );
         for (fields, why) in [
@@ -253,12 +268,16 @@ mod tests {
                 "stale at once, no validator",
             ),
         ] {
-            assert_eq!(facts(fields).refusal(200, false, now), Some(why), "{fields}");
+            assert_eq!(
+                facts(fields).refusal(200, false, now, None),
+                Some(why),
+                "{fields}"
+            );
         }
         let f =
             facts("Cache-Control: no-cache\r\nETag: \"a\"\r\nVary: Accept-Encoding,  X-Lang\r\nAge: 7\r\n");
         assert_eq!(
-            (f.refusal(200, false, now), f.lifetime(now)),
+            (f.refusal(200, false, now, None), f.lifetime(now, None)),
             (None, Some(Duration::ZERO))
         );
         assert_eq!(

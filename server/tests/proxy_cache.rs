@@ -80,12 +80,16 @@ fn max_age_is_honoured_then_the_entry_expires() {
         1,
         "a fresh hit never reaches the upstream"
     );
+    // A client that takes nothing older than 0 s (a browser's reload) goes upstream.
+    let reload = c.request(&get("/a", "Cache-Control: max-age=0\r\n"));
+    assert_eq!(seen(&reload), triple(200, "EXPIRED", "fresh"));
+    assert_eq!(upstream.requests().len(), 2);
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(seen(&c.request(&get("/a", ""))), triple(200, "EXPIRED", "fresh"));
-    assert_eq!(upstream.requests().len(), 2);
+    assert_eq!(upstream.requests().len(), 3);
     let s = proxy.stats();
-    assert_eq!((s.cache_hits, s.cache_misses, s.cache_expired), (1, 1, 1));
-    assert_eq!((s.cache_entries, s.requests, s.proxied), (1, 3, 2));
+    assert_eq!((s.cache_hits, s.cache_misses, s.cache_expired), (1, 1, 2));
+    assert_eq!((s.cache_entries, s.requests, s.proxied), (1, 4, 3));
 }
 
 #[test]

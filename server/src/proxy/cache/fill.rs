@@ -231,10 +231,7 @@ impl Cache {
             serial: self.serial,
         };
         let key = entry.key.clone();
-        let stored = entry.size() <= self.max_object;
-        if stored {
-            self.insert(entry);
-        }
+        let stored = self.insert(entry);
         self.sync_gauges();
         fill.key = key;
         self.unlock(&mut fill, stored);

@@ -121,8 +121,14 @@ impl Cache {
             }
             return self.fill(ask, label::MISS, None);
         };
-        let e = self.store.get(id).expect("found");
-        if e.is_fresh(ask.now) && !req.no_cache {
+        let Some(e) = self.store.get(id) else {
+            return self.bypass(ask.now);
+        };
+        let acceptable = !req.no_cache
+            && req
+                .max_age
+                .is_none_or(|max| e.age(ask.now) <= Duration::from_secs(max));
+        if e.is_fresh(ask.now) && acceptable {
             let etag = e.stored.facts.etag.as_deref();
             let not_modified = h
                 .conditions
@@ -203,10 +209,15 @@ impl Cache {
         Consult::Forward(Box::new(Fill::new(label::BYPASS, Box::default(), now)))
     }
 
-    /// Stores an entry, counting what it evicted.
-    fn insert(&mut self, entry: Entry) {
+    /// Stores an entry no larger than the object limit, counting what it evicted; whether
+    /// it was stored.
+    fn insert(&mut self, entry: Entry) -> bool {
+        if entry.size() > self.max_object {
+            return false;
+        }
         let evicted = self.store.insert(entry);
         self.stats.cache_evictions.add(evicted as u64);
+        true
     }
 
     fn sync_gauges(&self) {

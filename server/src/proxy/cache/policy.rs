@@ -15,6 +15,8 @@ pub struct RequestFacts<'a> {
     /// `Cache-Control: no-cache` or `Pragma: no-cache`: no stored response without asking
     /// the origin.
     pub no_cache: bool,
+    /// `Cache-Control: max-age=N`: no stored response older than N seconds.
+    pub max_age: Option<u64>,
 }
 
 impl<'a> RequestFacts<'a> {
@@ -25,9 +27,12 @@ impl<'a> RequestFacts<'a> {
                 // `each` does not tie its slices to `head`'s lifetime: find them in it.
                 facts.host = subslice(head, value);
             } else if name.eq_ignore_ascii_case(b"cache-control") {
-                for (d, _) in directives(value) {
+                for (d, arg) in directives(value) {
                     facts.no_store |= d.eq_ignore_ascii_case(b"no-store");
                     facts.no_cache |= d.eq_ignore_ascii_case(b"no-cache");
+                    if d.eq_ignore_ascii_case(b"max-age") {
+                        facts.max_age = seconds(arg).or(Some(0));
+                    }
                 }
             } else if name.eq_ignore_ascii_case(b"pragma") {
                 facts.no_cache |= directives(value).any(|(d, _)| d.eq_ignore_ascii_case(b"no-cache"));
@@ -296,6 +301,9 @@ mod tests {
         let r = RequestFacts::of(head);
         assert_eq!((r.host, r.no_store, r.no_cache), (&b"a.test"[..], false, true));
         let r = RequestFacts::of(b"GET / HTTP/1.1\r\nCache-Control: max-age=0, no-store\r\n\r\n");
-        assert_eq!((r.host, r.no_store, r.no_cache), (&b""[..], true, false));
+        assert_eq!(
+            (r.host, r.no_store, r.no_cache, r.max_age),
+            (&b""[..], true, false, Some(0))
+        );
     }
 }

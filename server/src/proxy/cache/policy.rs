@@ -24,8 +24,7 @@ impl<'a> RequestFacts<'a> {
         let mut facts = RequestFacts::default();
         fields::each(head, |name, value| {
             if name.eq_ignore_ascii_case(b"host") {
-                // `each` does not tie its slices to `head`'s lifetime: find them in it.
-                facts.host = subslice(head, value);
+                facts.host = value;
             } else if name.eq_ignore_ascii_case(b"cache-control") {
                 for (d, arg) in directives(value) {
                     facts.no_store |= d.eq_ignore_ascii_case(b"no-store");
@@ -40,12 +39,6 @@ impl<'a> RequestFacts<'a> {
         });
         facts
     }
-}
-
-/// The same bytes as `part`, borrowed from `whole` (which contains them) for `whole`'s life.
-fn subslice<'a>(whole: &'a [u8], part: &[u8]) -> &'a [u8] {
-    let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
-    whole.get(start..start + part.len()).unwrap_or_default()
 }
 
 /// What the cache needs from a response head.

@@ -340,3 +340,47 @@ fn cache_valid_gives_responses_without_freshness_a_heuristic_lifetime() {
     }
     assert_eq!(upstream.requests().len(), 3);
 }
+
+#[test]
+fn a_successful_unsafe_request_drops_the_stored_responses_for_its_uri() {
+    let upstream = FakeUpstream::spawn(|req| match req.starts_with(b"POST /u/fail") {
+        true => Reply::Bytes(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n".to_vec()),
+        false => ok("Cache-Control: max-age=60\r\nVary: Accept\r\n", "u"),
+    });
+    let proxy = caching_proxy(upstream.addr, 1 << 20);
+    let mut c = Client::connect(proxy.addr());
+    for path in ["/u", "/u/fail"] {
+        for accept in ["Accept: a\r\n", "Accept: b\r\n"] {
+            assert_eq!(seen(&c.request(&get(path, accept))).1, "MISS");
+        }
+    }
+    assert_eq!(proxy.stats().cache_entries, 4);
+    let post = |path: &str| format!("POST {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx");
+    assert_eq!(
+        seen(&c.request(post("/u").as_bytes())),
+        triple(200, "BYPASS", "u")
+    );
+    assert_eq!(seen(&c.request(post("/u/fail").as_bytes())).1, "BYPASS");
+    // Both variants of /u are gone; /u/fail's POST failed, so its entries stay.
+    assert_eq!(proxy.stats().cache_entries, 2);
+    assert_eq!(seen(&c.request(&get("/u", "Accept: b\r\n"))).1, "MISS");
+    assert_eq!(seen(&c.request(&get("/u/fail", "Accept: b\r\n"))).1, "HIT");
+}
+
+#[test]
+fn a_stale_entry_whose_new_response_may_not_be_stored_is_dropped() {
+    let upstream = FakeUpstream::spawn(|req| match req.windows(13).any(|w| w == b"If-None-Match") {
+        true => ok("Cache-Control: no-store\r\n", "new"),
+        false => ok("ETag: \"v1\"\r\nCache-Control: max-age=0\r\n", "old"),
+    });
+    let proxy = caching_proxy(upstream.addr, 1 << 20);
+    let mut c = Client::connect(proxy.addr());
+    assert_eq!(seen(&c.request(&get("/s", ""))), triple(200, "MISS", "old"));
+    assert_eq!(proxy.stats().cache_entries, 1);
+    assert_eq!(seen(&c.request(&get("/s", ""))), triple(200, "EXPIRED", "new"));
+    let s = proxy.stats();
+    assert_eq!(
+        (s.cache_entries, s.cache_stored_bytes, s.cache_expired),
+        (0, 0, 1)
+    );
+}

@@ -28,6 +28,8 @@ pub struct Fill {
     pub(super) sent_at: Instant,
     /// The stale entry being revalidated (its slot and serial, and what it serves).
     pub(super) revalidating: Option<(usize, u64, Arc<Stored>)>,
+    /// An unsafe request: a success drops what is stored under the key.
+    pub(super) invalidates: bool,
     capture: Option<Capture>,
     /// Conditional fields for the upstream request (`If-None-Match`, `If-Modified-Since`).
     pub conditionals: Vec<u8>,
@@ -56,6 +58,7 @@ impl Fill {
             authorized: false,
             sent_at: now,
             revalidating: None,
+            invalidates: false,
             capture: None,
             conditionals: Vec::new(),
         }
@@ -84,6 +87,11 @@ impl Cache {
         now: Instant,
     ) -> bool {
         let received = SystemTime::now();
+        if fill.invalidates && head.status < 400 {
+            self.store.remove_key(&fill.key);
+            self.sync_gauges();
+        }
+        let mut replaced = None;
         if let Some((id, serial, stored)) = fill.revalidating.take() {
             if head.status == 304 {
                 self.refresh(
@@ -99,6 +107,7 @@ impl Cache {
             }
             self.stats.cache_expired.add(1);
             fill.label = label::EXPIRED;
+            replaced = Some((id, serial));
         }
         if !fill.request.is_empty() {
             let facts = ResponseFacts::of(up);
@@ -129,6 +138,13 @@ impl Cache {
             }
         }
         if fill.capture.is_none() {
+            // A stale entry whose new response may not be stored goes: it says no more.
+            if let Some((id, serial)) = replaced {
+                if self.store.get(id).is_some_and(|e| e.serial == serial) {
+                    self.store.remove(id);
+                    self.sync_gauges();
+                }
+            }
             self.unlock(fill, false);
         }
         false

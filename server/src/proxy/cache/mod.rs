@@ -101,18 +101,23 @@ impl Cache {
     pub fn consult(&mut self, ask: Ask<'_, '_>, out: &mut Vec<u8>) -> Consult {
         let h = ask.head;
         let get = h.method == "GET";
-        if !(get || h.is_head()) || h.framing != Framing::None || h.conditions.range.is_some() {
-            return self.bypass(ask.now);
-        }
         let req = RequestFacts::of(ask.head_bytes);
-        if req.no_store {
-            return self.bypass(ask.now);
-        }
         self.key.clear();
         self.key.extend_from_slice(&(ask.route as u32).to_le_bytes());
         self.key.extend_from_slice(req.host);
         self.key.push(b' ');
         self.key.extend_from_slice(h.target.as_bytes());
+        if !matches!(h.method, "GET" | "HEAD" | "OPTIONS" | "TRACE") {
+            // An unsafe method: a success drops what is stored for its URI (RFC 9111 §4.4).
+            let mut fill = self.bypass(ask.now);
+            fill.invalidates = true;
+            fill.key = self.key.as_slice().into();
+            return Consult::Forward(fill);
+        }
+        if !(get || h.is_head()) || h.framing != Framing::None || h.conditions.range.is_some() || req.no_store
+        {
+            return Consult::Forward(self.bypass(ask.now));
+        }
         let Some(id) = self.store.find(&self.key, ask.head_bytes) else {
             if !get {
                 // A HEAD response has no body to store; the GET that fills comes later.
@@ -122,7 +127,7 @@ impl Cache {
             return self.fill(ask, label::MISS, None);
         };
         let Some(e) = self.store.get(id) else {
-            return self.bypass(ask.now);
+            return Consult::Forward(self.bypass(ask.now));
         };
         let acceptable = !req.no_cache
             && req
@@ -204,9 +209,9 @@ impl Cache {
         Consult::Forward(Box::new(fill))
     }
 
-    fn bypass(&mut self, now: Instant) -> Consult {
+    fn bypass(&mut self, now: Instant) -> Box<Fill> {
         self.stats.cache_bypass.add(1);
-        Consult::Forward(Box::new(Fill::new(label::BYPASS, Box::default(), now)))
+        Box::new(Fill::new(label::BYPASS, Box::default(), now))
     }
 
     /// Stores an entry no larger than the object limit, counting what it evicted; whether

@@ -109,6 +109,13 @@ impl Store {
         }
     }
 
+    /// Removes every entry stored under `key`.
+    pub fn remove_key(&mut self, key: &[u8]) {
+        while let Some(&id) = self.index.get(key).and_then(|ids| ids.first()) {
+            self.remove(id);
+        }
+    }
+
     fn unlink(&mut self, id: usize) {
         let (newer, older) = (self.nodes[id].newer, self.nodes[id].older);
         match newer {

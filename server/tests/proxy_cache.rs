@@ -384,3 +384,34 @@ fn a_stale_entry_whose_new_response_may_not_be_stored_is_dropped() {
         (0, 0, 1)
     );
 }
+
+#[test]
+fn the_binary_takes_the_flags_and_its_exit_summary_counts_the_cache() {
+    let upstream = FakeUpstream::spawn(|_| ok("Cache-Control: max-age=60\r\n", "counted"));
+    let mut cmd = std::process::Command::new(SERVER_BIN);
+    cmd.args(["--listen", "127.0.0.1:0", "--workers", "1", "--cache-size", "1m"])
+        .arg("--proxy")
+        .arg(format!("/=http://{}", upstream.addr))
+        .stderr(std::process::Stdio::piped());
+    let (mut child, addr, _) = spawn_listening(cmd);
+    let mut c = Client::connect(addr);
+    for label in ["MISS", "HIT", "HIT"] {
+        assert_eq!(seen(&c.request(&get("/x", ""))), triple(200, label, "counted"));
+    }
+    drop(c);
+    oscalls::process::signal(child.id(), libc::SIGTERM);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(child.wait().unwrap().success(), "{stderr}");
+    let summary = stderr
+        .lines()
+        .find(|l| l.contains("connections accepted"))
+        .expect(&stderr);
+    let cache = summary.split_once(", cache ").expect(summary).1;
+    let (counts, stored) = cache.split_once(", stored ").expect(summary);
+    assert_eq!(
+        counts,
+        "hits 2 misses 1 revalidated 0 expired 0 bypass 0 evictions 0"
+    );
+    assert!(stored.ends_with(" bytes in 1 entries"), "{summary}");
+}

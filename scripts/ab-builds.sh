@@ -3,7 +3,7 @@
 # slower? Each directory holds a release `server` and `loadgen` (e.g. a worktree's
 # target/release, or target/release after `git stash`).
 #
-#   scripts/ab-builds.sh BASE_BIN_DIR NEW_BIN_DIR [--rounds 4] [--duration 5s] [--connections 64] [--tls] [--out DIR]
+#   scripts/ab-builds.sh BASE_BIN_DIR NEW_BIN_DIR [--rounds 4] [--duration 5s] [--connections 64] [--tls | --proxy] [--out DIR]
 #
 # Rig: target server --workers 1 pinned to CPU 0, loadgen -t1 pinned to CPU 1, rounds
 # interleaved base, new, base, new. Server role: both servers driven by NEW's loadgen, the
@@ -14,13 +14,16 @@
 # loadgen has --no-keepalive. --tls: the same over HTTPS (one ECDSA
 # P-256 certificate), churn resuming sessions, plus full-handshake churn (--no-tls-resume)
 # and a 1 MiB file at -c16 (the servers get --root with scripts/lib/common.sh's files).
+# --proxy: both servers are reverse proxies (--proxy /=BACKEND --upstream-keepalive 64) in
+# front of one backend, NEW's server --workers 1, also on CPU 0; the server role only, the
+# proxy's CPU alone.
 # Writes ab-builds.{json,md} to --out (default target/bench-runs/<time>).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-[ $# -ge 2 ] || { sed -n '2,17p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,20p' "$0"; exit 2; }
 BASE=$(cd "$1" && pwd) NEW=$(cd "$2" && pwd)
 shift 2
-ROUNDS=4 DURATION=5s CONNS=64 OUT="" TLS=0
+ROUNDS=4 DURATION=5s CONNS=64 OUT="" TLS=0 PROXY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -28,9 +31,11 @@ while [ $# -gt 0 ]; do
     --connections) CONNS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --tls) TLS=1; shift ;;
+    --proxy) PROXY=1; shift ;;
     *) echo "ab-builds.sh: unknown flag $1" >&2; exit 2 ;;
   esac
 done
+[ "$TLS$PROXY" != 11 ] || { echo "ab-builds.sh: --tls and --proxy do not go together" >&2; exit 2; }
 for d in "$BASE" "$NEW"; do
   for b in server loadgen; do
     [ -x "$d/$b" ] || { echo "ab-builds.sh: no $b in $d" >&2; exit 2; }
@@ -41,18 +46,18 @@ OUT=${OUT:-$ROOT/target/bench-runs/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
-SCHEME=http HOST=127.0.0.1 LOADGEN_TLS="" SERVER_TLS=() AB_SCENARIOS=(keepalive pipelined16 churn)
+SCHEME=http HOST=127.0.0.1 LOADGEN_TLS="" SERVER_FLAGS=() AB_SCENARIOS=(keepalive pipelined16 churn)
 if [ "$TLS" = 1 ]; then
   # shellcheck source=lib/common.sh
   source "$ROOT/scripts/lib/common.sh"
   use_tls "$WORK/tls"
   make_docs "$WORK/docs"
-  SERVER_TLS+=(--root "$WORK/docs")
+  SERVER_FLAGS+=(--root "$WORK/docs")
   AB_SCENARIOS+=(full-handshake static-1MiB)
 fi
 
-start_server() { # bin dir -> sets PID PORT
-  taskset -c 0 "$1/server" --listen 127.0.0.1:0 --workers 1 "${SERVER_TLS[@]}" >"$WORK/line" 2>/dev/null &
+start_server() { # bin dir [extra flags] -> sets PID PORT
+  taskset -c 0 "$1/server" --listen 127.0.0.1:0 --workers 1 "${@:2}" >"$WORK/line" 2>/dev/null &
   PID=$!
   for _ in $(seq 1 500); do [ -s "$WORK/line" ] && break; sleep 0.01; done
   PORT=$(sed -E 's|.*127\.0\.0\.1:([0-9]+) .*|\1|' "$WORK/line")
@@ -78,8 +83,14 @@ EOF
 
 BASE_CHURNS=0
 "$BASE/loadgen" --help | grep -q -- --no-keepalive && BASE_CHURNS=1
-start_server "$BASE"; BASE_PID=$PID BASE_PORT=$PORT
-start_server "$NEW"; NEW_PID=$PID NEW_PORT=$PORT
+RIG="server --workers 1 on CPU 0"
+if [ "$PROXY" = 1 ]; then
+  start_server "$NEW"
+  SERVER_FLAGS+=(--proxy "/=http://127.0.0.1:$PORT" --upstream-keepalive 64)
+  RIG="proxy (server --workers 1 --proxy /=BACKEND --upstream-keepalive 64) on CPU 0 in front of NEW's server --workers 1 on CPU 0; the proxy's CPU alone"
+fi
+start_server "$BASE" "${SERVER_FLAGS[@]}"; BASE_PID=$PID BASE_PORT=$PORT
+start_server "$NEW" "${SERVER_FLAGS[@]}"; NEW_PID=$PID NEW_PORT=$PORT
 for round in $(seq 1 "$ROUNDS"); do
   for scenario in "${AB_SCENARIOS[@]}"; do
     extra=() TARGET_PATH=/plaintext RUN_CONNS=$CONNS
@@ -91,6 +102,7 @@ for round in $(seq 1 "$ROUNDS"); do
     esac
     run server base "$scenario" "$NEW" "$BASE_PORT" "$BASE_PID" "${extra[@]}"
     run server new "$scenario" "$NEW" "$NEW_PORT" "$NEW_PID" "${extra[@]}"
+    [ "$PROXY" = 0 ] || continue # the generator role has nothing to do with the proxy
     # An older loadgen may not have --no-keepalive.
     case $scenario in churn | full-handshake) [ "$BASE_CHURNS" = 1 ] || continue ;; esac
     run generator base "$scenario" "$BASE" "$NEW_PORT" "$NEW_PID" "${extra[@]}"
@@ -100,5 +112,5 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 python3 "$ROOT/scripts/lib/ab_summary.py" "$RUNS" "$OUT/ab-builds" "$BASE" "$NEW" \
-  "server --workers 1 on CPU 0, loadgen -t1 -c$CONNS -d$DURATION on CPU 1, $ROUNDS rounds interleaved base/new" \
-  "scripts/ab-builds.sh BASE NEW --rounds $ROUNDS --duration $DURATION --connections $CONNS$([ "$TLS" = 1 ] && echo " --tls" || true)"
+  "$RIG, loadgen -t1 -c$CONNS -d$DURATION on CPU 1, $ROUNDS rounds interleaved base/new" \
+  "scripts/ab-builds.sh BASE NEW --rounds $ROUNDS --duration $DURATION --connections $CONNS$([ "$TLS" = 1 ] && echo " --tls" || true)$([ "$PROXY" = 1 ] && echo " --proxy" || true)"

@@ -8,7 +8,13 @@
 # loadgen --server-pid measures the proxy process alone (nginx: master and worker), so
 # "CPU-us/req" is what proxying one request costs, without the backend.
 #
-# Usage: scripts/compare-proxy.sh [--rounds 5] [--duration 5s] [--connections 100] [--out DIR]
+# --cache: the cache-hit path instead. Ours adds --cache-size 64m --cache-valid 1m, nginx
+# proxy_cache with proxy_cache_valid 200 1m (scripts/nginx-proxy-cache.conf; its cache files
+# under the scratch directory, open_file_cache on). /plaintext gives no freshness of its own,
+# so both cache it by that configured lifetime; one request each warms the cache and must
+# then come back X-Cache: HIT, so every measured request is a hit.
+#
+# Usage: scripts/compare-proxy.sh [--cache] [--rounds 5] [--duration 5s] [--connections 100] [--out DIR]
 # Writes DIR (default target/bench-runs/compare-proxy-<UTC timestamp>/, git-ignored): one
 # loadgen JSON and .hlog per run, summary.json and summary.md (the table also goes to
 # stdout), the latency SVG and throughput-ratio.svg. Run it under flock /tmp/bench.lock.
@@ -18,9 +24,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 
-ROUNDS=5 DURATION=5s CONNS=100 OUT=""
+ROUNDS=5 DURATION=5s CONNS=100 OUT="" CACHE=0
 while [ $# -gt 0 ]; do
   case $1 in
+    --cache) CACHE=1; shift ;;
     --rounds) ROUNDS=${2:?}; shift 2 ;;
     --duration) DURATION=${2:?}; shift 2 ;;
     --connections) CONNS=${2:?}; shift 2 ;;
@@ -36,26 +43,39 @@ cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&
 
 start_our_server 0 --workers 1
 BACKEND_PORT=$SERVER_PORT CMD_PID=$SERVER_PID # cleanup_workdir stops it too
-start_our_server 0 --workers 1 --proxy "/=http://127.0.0.1:$BACKEND_PORT" --upstream-keepalive 64
-sed "s|@BACKEND@|$BACKEND_PORT|g" "$ROOT/scripts/nginx-proxy.conf" >"$WORK/nginx-proxy.conf"
-start_nginx 0 "$WORK/nginx-proxy.conf"
+OURS_CACHE=() NGINX_CONF=nginx-proxy.conf SCENARIO=proxied-plaintext OURS_DESC="" NGINX_DESC=""
+if [ "$CACHE" = 1 ]; then
+  OURS_CACHE=(--cache-size 64m --cache-valid 1m) NGINX_CONF=nginx-proxy-cache.conf SCENARIO=cache-hit-plaintext
+  OURS_DESC=" --cache-size 64m --cache-valid 1m" NGINX_DESC=", proxy_cache + proxy_cache_valid 200 1m + open_file_cache"
+  # nginx's workers (nobody, when started as root) write the cache files.
+  mkdir -p "$WORK/nginx/cache" && chmod a+rx "$WORK" "$WORK/nginx" && chmod a+rwx "$WORK/nginx/cache"
+fi
+start_our_server 0 --workers 1 --proxy "/=http://127.0.0.1:$BACKEND_PORT" --upstream-keepalive 64 "${OURS_CACHE[@]}"
+sed "s|@BACKEND@|$BACKEND_PORT|g" "$ROOT/scripts/$NGINX_CONF" >"$WORK/$NGINX_CONF"
+start_nginx 0 "$WORK/$NGINX_CONF"
 NGINX_MASTER=$(cat "$WORK/nginx/nginx.pid")
 for port in "$SERVER_PORT" "$NGINX_PORT"; do
   curl -fsS "http://127.0.0.1:$port/plaintext" | grep -q 'Hello, World!' ||
     { echo "compare-proxy.sh: the proxy on port $port does not answer /plaintext" >&2; exit 1; }
+  if [ "$CACHE" = 1 ]; then
+    curl -fsS -D - -o /dev/null "http://127.0.0.1:$port/plaintext" | grep -qi '^X-Cache: HIT' ||
+      { echo "compare-proxy.sh: the proxy on port $port does not serve /plaintext from its cache" >&2; exit 1; }
+  fi
 done
 echo "backend: pid $CMD_PID port $BACKEND_PORT; ours: pid $SERVER_PID port $SERVER_PORT; nginx: master $NGINX_MASTER port $NGINX_PORT; all on CPU 0, loadgen on CPU $GEN_CPU" >&2
 
-OUT=${OUT:-$ROOT/target/bench-runs/compare-proxy-$(date -u +%Y%m%dT%H%M%SZ)}
+NAME=compare-proxy
+[ "$CACHE" = 1 ] && NAME=compare-proxy-cache
+OUT=${OUT:-$ROOT/target/bench-runs/$NAME-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 for round in $(seq 1 "$ROUNDS"); do
-  compare_run ours proxied-plaintext /plaintext "$CONNS" "" "$round" "$SERVER_PID" "$SERVER_PORT"
-  compare_run nginx proxied-plaintext /plaintext "$CONNS" "" "$round" "$NGINX_MASTER" "$NGINX_PORT"
+  compare_run ours "$SCENARIO" /plaintext "$CONNS" "" "$round" "$SERVER_PID" "$SERVER_PORT"
+  compare_run nginx "$SCENARIO" /plaintext "$CONNS" "" "$round" "$NGINX_MASTER" "$NGINX_PORT"
   echo "round $round/$ROUNDS done" >&2
 done
 python3 "$ROOT/scripts/lib/compare_summary.py" "$OUT" \
-  "backend: our server --workers 1 on CPU 0; proxies (ours --workers 1 --upstream-keepalive 64 / nginx 1 worker, keepalive 64) on CPU 0; loadgen -t1 -c$CONNS -d$DURATION on CPU $GEN_CPU; target CPU = the proxy process alone; $ROUNDS rounds interleaved ours/nginx" \
-  "scripts/compare-proxy.sh --rounds $ROUNDS --duration $DURATION --connections $CONNS"
+  "backend: our server --workers 1 on CPU 0; proxies (ours --workers 1 --upstream-keepalive 64$OURS_DESC / nginx 1 worker, keepalive 64$NGINX_DESC) on CPU 0; loadgen -t1 -c$CONNS -d$DURATION on CPU $GEN_CPU; target CPU = the proxy process alone; $ROUNDS rounds interleaved ours/nginx" \
+  "scripts/compare-proxy.sh$([ "$CACHE" = 1 ] && echo ' --cache') --rounds $ROUNDS --duration $DURATION --connections $CONNS"
 compare_charts "$OUT"
 kill -INT "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-grep 'proxied' "$WORK/server.err" | head -n 1 >&2 || true
+grep 'proxied' "$WORK/server.err" | tail -n 1 >&2 || true

@@ -18,7 +18,7 @@ const ALWAYS_HOP_BY_HOP: [&[u8]; 6] = [
 
 /// Calls `f(name, value)` for each field of the head at the start of `head` (request or
 /// response), in order. The head must be complete; one that does not parse yields nothing.
-pub fn each(head: &[u8], mut f: impl FnMut(&[u8], &[u8])) {
+pub fn each<'h>(head: &'h [u8], mut f: impl FnMut(&'h [u8], &'h [u8])) {
     // Uninitialised slots, as the parsers do: no 2 KiB memset per forwarded message.
     let mut fields = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; crate::request::MAX_HEADERS];
     let parsed = if head.starts_with(b"HTTP/") {

@@ -97,6 +97,18 @@ pub struct Args {
     /// it the client gets 504 (or, mid-body, a closed connection).
     #[arg(long, default_value = "30s", value_name = "DUR", value_parser = parse_duration)]
     pub upstream_timeout: Duration,
+
+    /// Keep cacheable proxied GET/HEAD responses in memory, up to SIZE bytes in all (512k,
+    /// 64m, 1g; split evenly across workers, each with its own LRU); 0 turns it off.
+    #[arg(long, default_value = "0", value_name = "SIZE", value_parser = parse_size)]
+    pub cache_size: u64,
+
+    /// With --cache-size: a response of a status cacheable by default (200, 203, 204, 300,
+    /// 301, 308, 404, 405, 410, 414, 501) that gives no freshness (no max-age, s-maxage or
+    /// Expires) stays fresh for DUR (heuristic freshness, like nginx's proxy_cache_valid);
+    /// without it such responses are not stored.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "cache_size")]
+    pub cache_valid: Option<Duration>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -152,6 +164,23 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `N`, `Nk`, `Nm` or `Ng` (binary multiples).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let lower = s.trim().to_ascii_lowercase();
+    let (digits, shift) = match lower.as_bytes().last() {
+        Some(b'k') => (&lower[..lower.len() - 1], 10),
+        Some(b'm') => (&lower[..lower.len() - 1], 20),
+        Some(b'g') => (&lower[..lower.len() - 1], 30),
+        _ => (&lower[..], 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a size such as 512k, 64m, 1g or 1048576"))?;
+    n.checked_mul(1 << shift)
+        .filter(|&bytes| bytes <= 1 << 40)
+        .ok_or_else(|| format!("{s:?}: at most 1024g"))
+}
+
 impl Args {
     /// The server's settings; fails on a bad `$EVLOOP_AUTH_SECRET` or TLS file.
     pub fn into_config(self) -> Result<Config, String> {
@@ -177,6 +206,8 @@ impl Args {
             proxy: self.proxy,
             upstream_keepalive: self.upstream_keepalive as usize,
             upstream_timeout: self.upstream_timeout,
+            cache_size: self.cache_size,
+            cache_valid: self.cache_valid,
             db_delay: Duration::ZERO,
         })
     }
@@ -201,8 +232,29 @@ mod tests {
                 (c.max_header_bytes, c.max_body_bytes),
                 (c.root.clone(), c.data_dir.clone(), c.group_commit),
                 (c.proxy.clone(), c.upstream_keepalive, c.upstream_timeout),
+                (c.cache_size, c.cache_valid),
             )
         };
         assert_eq!(pick(&cfg), pick(&d));
+    }
+
+    #[test]
+    fn cache_sizes() {
+        for (text, bytes) in [
+            ("0", 0),
+            ("4096", 4096),
+            ("512k", 512 << 10),
+            ("64M", 64 << 20),
+            ("1g", 1 << 30),
+        ] {
+            assert_eq!(parse_size(text), Ok(bytes), "{text}");
+        }
+        for bad in ["", "m", "-1", "1.5m", "64mb", "2000g"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        let e = Args::try_parse_from(["server", "--cache-size", "lots"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--cache-size") && e.contains("expected a size"), "{e}");
     }
 }

@@ -40,6 +40,12 @@ pub struct Config {
     pub upstream_keepalive: usize,
     /// Time allowed to connect to an upstream, and between two reads of its response.
     pub upstream_timeout: Duration,
+    /// `--cache-size`: bytes of proxied responses kept in memory, split evenly across
+    /// workers (0: no cache).
+    pub cache_size: u64,
+    /// `--cache-valid`: how long a cacheable response without freshness information stays
+    /// fresh (none: such responses are not stored).
+    pub cache_valid: Option<Duration>,
     /// Tests only: the database sleeps this long before each commit (a slow disk).
     #[doc(hidden)]
     pub db_delay: Duration,
@@ -69,6 +75,8 @@ impl Default for Config {
             proxy: Vec::new(),
             upstream_keepalive: 32,
             upstream_timeout: Duration::from_secs(30),
+            cache_size: 0,
+            cache_valid: None,
             db_delay: Duration::ZERO,
         }
     }

@@ -55,6 +55,14 @@ pub struct WorkerCounters {
     pub upstream_bad_gateway: Counter,
     pub upstream_gateway_timeout: Counter,
     pub upstream_idle: Counter,
+    pub cache_hits: Counter,
+    pub cache_misses: Counter,
+    pub cache_revalidated: Counter,
+    pub cache_expired: Counter,
+    pub cache_bypass: Counter,
+    pub cache_evictions: Counter,
+    pub cache_stored_bytes: Counter,
+    pub cache_entries: Counter,
 }
 
 /// A snapshot of one worker's counters (or their sum over workers).
@@ -94,6 +102,20 @@ pub struct Stats {
     pub upstream_gateway_timeout: u64,
     /// Idle upstream connections in the keep-alive pools now.
     pub upstream_idle: u64,
+    /// `--cache-size`: requests answered from the cache (a client's 304 included), sent
+    /// upstream with no entry, answered after an upstream 304 refreshed a stale entry, sent
+    /// upstream for a stale entry (no validator, or the revalidation brought a new
+    /// response), and not cacheable by method or request directives.
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    pub cache_revalidated: u64,
+    pub cache_expired: u64,
+    pub cache_bypass: u64,
+    /// Entries dropped to make room (LRU).
+    pub cache_evictions: u64,
+    /// What the cache holds now: bytes (heads, bodies, keys and per-entry overhead), entries.
+    pub cache_stored_bytes: u64,
+    pub cache_entries: u64,
 }
 
 impl WorkerCounters {
@@ -120,6 +142,14 @@ impl WorkerCounters {
             upstream_bad_gateway: self.upstream_bad_gateway.get(),
             upstream_gateway_timeout: self.upstream_gateway_timeout.get(),
             upstream_idle: self.upstream_idle.get(),
+            cache_hits: self.cache_hits.get(),
+            cache_misses: self.cache_misses.get(),
+            cache_revalidated: self.cache_revalidated.get(),
+            cache_expired: self.cache_expired.get(),
+            cache_bypass: self.cache_bypass.get(),
+            cache_evictions: self.cache_evictions.get(),
+            cache_stored_bytes: self.cache_stored_bytes.get(),
+            cache_entries: self.cache_entries.get(),
         }
     }
 }
@@ -149,6 +179,14 @@ impl Stats {
             upstream_bad_gateway: a.upstream_bad_gateway + s.upstream_bad_gateway,
             upstream_gateway_timeout: a.upstream_gateway_timeout + s.upstream_gateway_timeout,
             upstream_idle: a.upstream_idle + s.upstream_idle,
+            cache_hits: a.cache_hits + s.cache_hits,
+            cache_misses: a.cache_misses + s.cache_misses,
+            cache_revalidated: a.cache_revalidated + s.cache_revalidated,
+            cache_expired: a.cache_expired + s.cache_expired,
+            cache_bypass: a.cache_bypass + s.cache_bypass,
+            cache_evictions: a.cache_evictions + s.cache_evictions,
+            cache_stored_bytes: a.cache_stored_bytes + s.cache_stored_bytes,
+            cache_entries: a.cache_entries + s.cache_entries,
         })
     }
 }
@@ -188,6 +226,20 @@ impl fmt::Display for Stats {
                 self.upstream_idle,
                 self.upstream_bad_gateway,
                 self.upstream_gateway_timeout
+            )?;
+        }
+        if self.cache_hits + self.cache_misses + self.cache_expired + self.cache_bypass > 0 {
+            write!(
+                f,
+                ", cache hits {} misses {} revalidated {} expired {} bypass {} evictions {}, stored {} bytes in {} entries",
+                self.cache_hits,
+                self.cache_misses,
+                self.cache_revalidated,
+                self.cache_expired,
+                self.cache_bypass,
+                self.cache_evictions,
+                self.cache_stored_bytes,
+                self.cache_entries
             )?;
         }
         Ok(())

@@ -132,6 +132,7 @@ impl Worker {
                 }
             }
             self.expire_timers(now);
+            self.resume_cache_waiters(now);
             self.send_jobs(now);
             if self.accept_paused_until.is_some_and(|t| t <= now) {
                 self.accept_paused_until = None;
@@ -222,6 +223,16 @@ impl Worker {
         };
         if self.conns.get(client).is_some_and(|c| c.id == conn_id) {
             self.with_conn(client, now, |conn, ctx| conn.on_upstream(ctx));
+        }
+    }
+
+    /// Requests that waited for another's fill of the cache go on now that it has ended.
+    fn resume_cache_waiters(&mut self, now: Instant) {
+        while let Some(w) = self.proxy.as_mut().and_then(|p| p.cache_mut()?.next_woken()) {
+            let (key, conn_id) = w.conn;
+            if self.conns.get(key).is_some_and(|c| c.id == conn_id) {
+                self.with_conn(key, now, |conn, ctx| conn.on_cache_wake(ctx, w));
+            }
         }
     }
 

@@ -25,6 +25,9 @@ pub enum TimerKind {
     /// Waiting on an upstream (connect, response, next piece of the body): 504 (or a close
     /// once the response is under way) at `--upstream-timeout`.
     Upstream,
+    /// Waiting for another request's response to fill the cache: at the end of the wait
+    /// the request goes upstream itself.
+    CacheLock,
 }
 
 impl Conn {
@@ -44,6 +47,13 @@ impl Conn {
             } else if self.timer != TimerKind::Upstream {
                 self.deadline = ctx.now + cfg.upstream_timeout;
                 self.timer = TimerKind::Upstream;
+            }
+            return;
+        }
+        if self.awaiting == Some(Awaiting::CacheLock) {
+            if self.timer != TimerKind::CacheLock {
+                self.deadline = ctx.now + Conn::cache_wait_limit(ctx);
+                self.timer = TimerKind::CacheLock;
             }
             return;
         }
@@ -92,6 +102,7 @@ impl Conn {
                 self.on_ready(ctx, false)
             }
             TimerKind::Upstream => self.upstream_deadline(ctx),
+            TimerKind::CacheLock => self.cache_wait_over(ctx),
             _ => Verdict::Close,
         }
     }

@@ -3,14 +3,17 @@
 //! that is not here whole streams to the upstream as it arrives and the response streams
 //! into the write buffer, each only while the other side keeps up (backpressure both ways),
 //! and a failure before anything was relayed becomes a 502/504 like any other response.
+//! With `--cache-size` the cache is asked first: it may answer, or make the request wait
+//! for another one's response to the same key (then it is handed on once that is in).
 
 use super::requests::Sink;
 use super::{Conn, Ctx, Life, Phase, TimerKind, Verdict, WRITE_LIMIT};
 use crate::http::response::{Persistence, Responder};
+use crate::proxy::cache::{Ask, Consult, LOCK_WAIT, Waiter};
 use crate::proxy::{ClientSide, Origin, Outgoing, Pumped, RequestBody};
 use http_wire::chunked::{ChunkedDecoder, Cursor};
 use http_wire::framing::Framing;
-use http_wire::request::Head;
+use http_wire::request::{self, Head};
 use std::io;
 
 /// What a connection waits for before it answers anything more.
@@ -25,6 +28,8 @@ pub enum Awaiting {
         persistence: Persistence,
         head_only: bool,
     },
+    /// The cache's answer: another request's response for the same key is on its way.
+    CacheLock,
 }
 
 /// A request body on its way upstream as it arrives.
@@ -58,11 +63,22 @@ pub(super) fn start_upload(
 ) -> Option<bool> {
     let route = ctx.proxy.as_deref()?.route(h.path())?;
     let body = RequestBody::Streamed(framing);
-    Some(!hand_upstream(route, h, head_bytes, body, sink, ctx, persistence))
+    Some(!hand_upstream(
+        route,
+        h,
+        head_bytes,
+        body,
+        sink,
+        ctx,
+        persistence,
+        true,
+    ))
 }
 
-/// Hands a request to the proxy; returns whether the connection closes after it (only when
-/// it is answered at once: no upstream could be tried).
+/// Hands a request to the proxy (its cache first, if any); returns whether the connection
+/// closes after it (only when it is answered at once: from the cache, or no upstream could
+/// be tried). `may_wait`: it may wait for another request's fill of the cache.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn hand_upstream(
     route: usize,
     h: &Head<'_>,
@@ -71,9 +87,35 @@ pub(super) fn hand_upstream(
     sink: Sink<'_>,
     ctx: &mut Ctx<'_>,
     persistence: Persistence,
+    may_wait: bool,
 ) -> bool {
     let Some(proxy) = ctx.proxy.as_deref_mut() else {
         unreachable!("a proxy route without a proxy");
+    };
+    let fill = match proxy.cache_mut() {
+        None => None,
+        Some(cache) => {
+            let ask = Ask {
+                route,
+                head: h,
+                head_bytes,
+                persistence,
+                conn: (sink.key, sink.conn_id),
+                may_wait,
+                now: ctx.now,
+            };
+            match cache.consult(ask, sink.out) {
+                Consult::Hit => {
+                    ctx.stats.requests.add(1);
+                    return persistence == Persistence::Close;
+                }
+                Consult::Wait => {
+                    *sink.awaiting = Some(Awaiting::CacheLock);
+                    return false;
+                }
+                Consult::Forward(fill) => Some(fill),
+            }
+        }
     };
     let client = ClientSide {
         minor_version: h.minor_version,
@@ -92,9 +134,13 @@ pub(super) fn hand_upstream(
         },
         client,
         owner: (sink.key, sink.conn_id),
+        cache_fields: fill.as_deref().and_then(|f| f.upstream_fields()),
     };
     match proxy.start(req, ctx.pool, ctx.now, ctx.scratch) {
         Ok(key) => {
+            if let Some(fill) = fill {
+                proxy.attach(key, fill);
+            }
             *sink.awaiting = Some(Awaiting::Upstream {
                 key: key as u32,
                 persistence,
@@ -103,6 +149,9 @@ pub(super) fn hand_upstream(
             false
         }
         Err(status) => {
+            if let (Some(fill), Some(cache)) = (fill, proxy.cache_mut()) {
+                cache.abandon(fill);
+            }
             let out = (sink.out, sink.file_slot);
             Responder::new(out, ctx.scratch, ctx.date.line(), persistence, h.is_head())
                 .send_text_status(status, &[]);
@@ -159,6 +208,66 @@ impl Conn {
         }
         proxy.end_body(key, matches!(**upload, Upload::Chunked(_)));
         UploadStep::Done
+    }
+
+    /// The wait for another request's fill of the cache is over: this request is looked up
+    /// again (or, when `may_wait` is false, goes upstream at once).
+    pub fn on_cache_wake(&mut self, ctx: &mut Ctx<'_>, waiter: Waiter) -> Verdict {
+        if self.awaiting != Some(Awaiting::CacheLock) {
+            return Verdict::Keep;
+        }
+        self.awaiting = None;
+        self.borrow_buffers(ctx.pool);
+        let route = request::parse(&waiter.head, ctx.cfg.max_header_bytes)
+            .ok()
+            .flatten()
+            .and_then(|h| Some((ctx.proxy.as_deref()?.route(h.path())?, h)));
+        let Some((route, h)) = route else {
+            return Verdict::Close; // it parsed and routed before it waited
+        };
+        let sink = Sink {
+            out: &mut self.wbuf,
+            file_slot: &mut self.file_out,
+            awaiting: &mut self.awaiting,
+            key: self.key,
+            conn_id: self.id,
+            socket: &self.io.socket,
+        };
+        let body = RequestBody::Whole(b"");
+        if hand_upstream(
+            route,
+            &h,
+            &waiter.head,
+            body,
+            sink,
+            ctx,
+            waiter.persistence,
+            waiter.may_wait,
+        ) {
+            self.life = Life::Closing { linger: false };
+        }
+        self.resume(ctx)
+    }
+
+    /// The wait for another request's fill ran out (`LOCK_WAIT`): go upstream alone.
+    pub(super) fn cache_wait_over(&mut self, ctx: &mut Ctx<'_>) -> Verdict {
+        let conn = (self.key, self.id);
+        let cache = ctx.proxy.as_deref_mut().and_then(|p| p.cache_mut());
+        match cache.and_then(|c| c.stop_waiting(conn)) {
+            Some(waiter) => self.on_cache_wake(
+                ctx,
+                Waiter {
+                    may_wait: false,
+                    ..waiter
+                },
+            ),
+            None => Verdict::Close,
+        }
+    }
+
+    /// How long a request may wait for another's fill of the cache.
+    pub(super) fn cache_wait_limit(ctx: &Ctx<'_>) -> std::time::Duration {
+        LOCK_WAIT.min(ctx.cfg.upstream_timeout)
     }
 
     /// The upstream socket had an event: relay what it brought, then go on as usual.

@@ -318,7 +318,7 @@ fn answer(
         }
         Routed::Proxied(route) => {
             let body = RequestBody::Whole(body);
-            proxied::hand_upstream(route, h, head_bytes, body, sink, ctx, persistence)
+            proxied::hand_upstream(route, h, head_bytes, body, sink, ctx, persistence, true)
         }
     }
 }

@@ -62,6 +62,13 @@ enum Comparison {
     Weak,
 }
 
+/// Whether an `If-None-Match` list matches an entity tag by the weak comparison (a
+/// cached response's tag, `W/` or not).
+pub fn weak_match(list: &[u8], etag: &[u8]) -> bool {
+    let etag = etag.strip_prefix(b"W/").unwrap_or(etag);
+    std::str::from_utf8(etag).is_ok_and(|tag| list_matches(list, tag, Comparison::Weak))
+}
+
 /// `*` or a comma-separated list of entity tags, each `"opaque"` or `W/"opaque"`.
 fn list_matches(list: &[u8], etag: &str, cmp: Comparison) -> bool {
     let list = list.trim_ascii();

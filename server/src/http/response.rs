@@ -22,6 +22,17 @@ pub enum Persistence {
     Close,
 }
 
+impl Persistence {
+    /// The `Connection` field line that says it (none for HTTP/1.1 keep-alive).
+    pub fn line(self) -> &'static [u8] {
+        match self {
+            Persistence::Implicit => b"",
+            Persistence::KeepAlive => b"Connection: keep-alive\r\n",
+            Persistence::Close => b"Connection: close\r\n",
+        }
+    }
+}
+
 /// Where and how one response is written; handed to a route handler, consumed by `send`.
 pub struct Responder<'a> {
     pub out: &'a mut Vec<u8>,
@@ -188,11 +199,7 @@ fn write_head(
     if let Some(len) = content_length {
         write::content_length(out, len);
     }
-    match meta.persistence {
-        Persistence::Implicit => {}
-        Persistence::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
-        Persistence::Close => out.extend_from_slice(b"Connection: close\r\n"),
-    }
+    out.extend_from_slice(meta.persistence.line());
     for (name, value) in extra {
         write::field(out, name.as_bytes(), value);
     }

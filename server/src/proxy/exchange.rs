@@ -4,10 +4,12 @@
 //! upstream reads), then pool or close the connection. Failures become 502/504 while
 //! nothing of the response has reached the client, and a cut-off response otherwise.
 
+use super::cache::Cache;
 use super::relay;
 use super::upstream::Stage;
 use super::{Proxy, UPSTREAM_TOKENS, return_buffers};
 use crate::buffers::BufferPool;
+use crate::http::response::Persistence;
 use http_wire::response;
 use http_wire::status::{self, Status};
 use mio::{Interest, Token};
@@ -131,7 +133,18 @@ impl Proxy {
                 up.filled -= head.len;
                 return self.take_input(key, out, pool, now);
             }
+            if let (Some(fill), Some(cache)) = (up.fill.as_deref_mut(), self.cache.as_mut()) {
+                if cache.on_head(fill, &up.input[..head.len], &head, client, out, now) {
+                    // A 304 refreshed the entry, which answered the client.
+                    up.reusable = !head.close && up.filled == head.len;
+                    up.close_client = client.persistence == Persistence::Close;
+                    return Some(self.finish(key, pool));
+                }
+            }
             let (body, close) = relay::write_head(out, &up.input[..head.len], &head, client);
+            if let Some(fill) = &up.fill {
+                Cache::relayed_head(out, fill);
+            }
             up.reusable = !head.close;
             up.close_client = close;
             start = head.len;
@@ -153,7 +166,11 @@ impl Proxy {
         };
         let filled = up.filled;
         up.filled = 0;
-        match body.relay(&mut up.input[start..filled], out) {
+        let relayed = body.relay(&mut up.input[start..filled], out);
+        if let (Ok(r), Some(fill), Some(cache)) = (relayed, up.fill.as_deref_mut(), self.cache.as_mut()) {
+            cache.on_body(fill, &up.input[start..start + r.data]);
+        }
+        match relayed {
             Ok(r) if r.done => {
                 up.reusable &= start + r.used == filled;
                 Some(self.finish(key, pool))
@@ -180,6 +197,9 @@ impl Proxy {
     /// again and the pool has room, else it is closed.
     fn finish(&mut self, key: usize, pool: &mut BufferPool) -> Pumped {
         let up = &mut self.conns[key];
+        if let (Some(fill), Some(cache)) = (up.fill.take(), &mut self.cache) {
+            cache.complete(fill);
+        }
         let close = up.close_client;
         let member = &mut self.members[up.group][up.member];
         member.succeeded();

@@ -34,6 +34,8 @@ pub enum RequestBody<'a> {
 const VIA_NAME: &[u8] = b" evloop";
 
 /// Appends the forwarded request: `head_bytes` is the client's head (`h` parsed from it).
+/// `cache_fields`: the request is asked for the cache, which wants a whole response it can
+/// store, so the client's conditional fields give way to these (the cache's validators).
 /// `scratch` collects the `X-Forwarded-For` values already present.
 pub fn write_request(
     out: &mut Vec<u8>,
@@ -41,6 +43,7 @@ pub fn write_request(
     h: &Head<'_>,
     body: RequestBody<'_>,
     origin: Origin<'_>,
+    cache_fields: Option<&[u8]>,
     scratch: &mut Vec<u8>,
 ) {
     write::request_line(out, h.method.as_bytes(), h.target.as_bytes());
@@ -48,7 +51,7 @@ pub fn write_request(
     let (mut host_seen, mut via_seen) = (false, false);
     scratch.clear();
     fields::each(head_bytes, |name, value| {
-        if hop.contains(name) || is_replaced(name) {
+        if hop.contains(name) || is_replaced(name) || (cache_fields.is_some() && is_conditional(name)) {
             return;
         }
         if name.eq_ignore_ascii_case(b"x-forwarded-for") {
@@ -80,6 +83,7 @@ pub fn write_request(
         false => b"X-Forwarded-Proto: http\r\n",
     });
     write_via(out, head_bytes, via_seen, h.minor_version);
+    out.extend_from_slice(cache_fields.unwrap_or_default());
     match body {
         RequestBody::Whole(body) => {
             if !body.is_empty() || matches!(h.method, "POST" | "PUT" | "PATCH") {
@@ -102,6 +106,18 @@ fn is_replaced(name: &[u8]) -> bool {
     name.eq_ignore_ascii_case(b"content-length")
         || name.eq_ignore_ascii_case(b"x-forwarded-proto")
         || name.eq_ignore_ascii_case(b"expect")
+}
+
+fn is_conditional(name: &[u8]) -> bool {
+    [
+        "if-none-match",
+        "if-modified-since",
+        "if-match",
+        "if-unmodified-since",
+        "if-range",
+    ]
+    .iter()
+    .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
 }
 
 /// `Via: <earlier hops>, 1.x evloop` as one field, with the version the message came in.
@@ -140,6 +156,7 @@ mod tests {
             &h,
             RequestBody::Whole(b"hello"),
             origin,
+            None,
             &mut Vec::new(),
         );
         assert_eq!(
@@ -155,6 +172,7 @@ mod tests {
             &h,
             RequestBody::Whole(b""),
             origin,
+            None,
             &mut Vec::new(),
         );
         assert_eq!(

@@ -8,8 +8,10 @@
 //! - [`balance`]: least in-flight with passive health.
 //! - [`forward`] / [`relay`]: the request and the response as they cross the proxy.
 //! - [`upstream`]: one upstream connection; [`exchange`]: driving it for a client.
+//! - [`cache`]: the response cache (`--cache-size`).
 
 mod balance;
+pub mod cache;
 mod exchange;
 mod forward;
 mod relay;
@@ -24,6 +26,7 @@ use crate::buffers::BufferPool;
 use crate::config::Config;
 use crate::stats::WorkerCounters;
 use balance::Member;
+use cache::{Cache, Fill};
 use http_wire::request::Head;
 use http_wire::status::{self, Status};
 use mio::net::TcpStream;
@@ -56,6 +59,8 @@ pub struct Proxy {
     /// connection rather than once per request (a `getpeername` was a sixth of the
     /// proxy's syscalls). Kept here, not in `Conn`, so that only `--proxy` pays for it.
     clients: Vec<(u64, Option<IpAddr>)>,
+    /// With `--cache-size`: this worker's share.
+    cache: Option<Cache>,
 }
 
 /// The request being handed upstream.
@@ -67,6 +72,8 @@ pub struct Outgoing<'a, 'h> {
     pub origin: Origin<'a>,
     pub client: ClientSide,
     pub owner: (usize, u64),
+    /// For the cache: the client's conditional fields are replaced by these.
+    pub cache_fields: Option<&'a [u8]>,
 }
 
 impl Proxy {
@@ -80,7 +87,10 @@ impl Proxy {
             .iter()
             .map(|r| r.upstreams.iter().map(|_| Member::default()).collect())
             .collect();
+        let share = cfg.cache_size / cfg.workers.max(1) as u64;
+        let cache = (share > 0).then(|| Cache::new(share as usize, cfg.cache_valid, stats.clone()));
         Ok(Some(Proxy {
+            cache,
             next: vec![0; routes.len()],
             routes,
             members,
@@ -156,7 +166,8 @@ impl Proxy {
         up.body_done = matches!(req.body, RequestBody::Whole(_));
         let mut origin = req.origin;
         origin.authority = &self.routes[group].upstreams[up.member].authority;
-        forward::write_request(&mut up.out, req.head_bytes, req.head, req.body, origin, scratch);
+        let (head, body, fields) = (req.head, req.body, req.cache_fields);
+        forward::write_request(&mut up.out, req.head_bytes, head, body, origin, fields, scratch);
         self.members[group][up.member].in_flight += 1;
         if matches!(up.stage, Stage::Sending) {
             // A pooled connection is writable: the request goes out now, not on an event.
@@ -272,6 +283,16 @@ impl Proxy {
         self.conns.get(key).is_some_and(|up| up.ready)
     }
 
+    /// The worker's cache, if `--cache-size` is on.
+    pub fn cache_mut(&mut self) -> Option<&mut Cache> {
+        self.cache.as_mut()
+    }
+
+    /// What the cache makes of the request the upstream connection `key` carries.
+    pub fn attach(&mut self, key: usize, fill: Box<Fill>) {
+        self.conns[key].fill = Some(fill);
+    }
+
     /// The client went away: its upstream connection is closed, never pooled dirty.
     pub fn abandon(&mut self, key: usize, pool: &mut BufferPool) {
         if self.conns.get(key).is_some_and(|up| up.owner.is_some()) {
@@ -282,6 +303,9 @@ impl Proxy {
     /// Closes an upstream connection that is serving a request.
     fn close(&mut self, key: usize, pool: &mut BufferPool) {
         let mut up = self.conns.remove(key);
+        if let (Some(fill), Some(cache)) = (up.fill.take(), &mut self.cache) {
+            cache.abandon(fill);
+        }
         self.members[up.group][up.member].in_flight -= 1;
         return_buffers(&mut up, pool);
     }

@@ -42,6 +42,8 @@ pub struct Relayed {
     /// Input bytes consumed; the rest follows the body (an upstream protocol error).
     pub used: usize,
     pub done: bool,
+    /// Decoded body bytes, at the start of the input: what went to the client.
+    pub data: usize,
 }
 
 /// Writes the client's head for the upstream head at the start of `head_bytes`. Returns the
@@ -126,7 +128,11 @@ impl BodyRelay {
         if done {
             self.finish(out);
         }
-        Ok(Relayed { used, done })
+        Ok(Relayed {
+            used,
+            done,
+            data: data_end,
+        })
     }
 
     /// The upstream closed: a close-delimited body is complete, any other is cut short.
@@ -183,7 +189,8 @@ mod tests {
             r,
             Relayed {
                 used: body.len() - 5,
-                done: true
+                done: true,
+                data: 20
             }
         );
         // What one read brought goes out as one chunk.
@@ -209,11 +216,25 @@ mod tests {
         let mut relay = relay.unwrap();
         out.clear();
         let r = relay.relay(&mut b"hel".to_vec(), &mut out).unwrap();
-        assert_eq!(r, Relayed { used: 3, done: false });
+        assert_eq!(
+            r,
+            Relayed {
+                used: 3,
+                done: false,
+                data: 3
+            }
+        );
         let r = relay.relay(&mut b"loX".to_vec(), &mut out).unwrap();
         assert_eq!(
             (r, out.as_slice()),
-            (Relayed { used: 2, done: true }, &b"hello"[..])
+            (
+                Relayed {
+                    used: 2,
+                    done: true,
+                    data: 2
+                },
+                &b"hello"[..]
+            )
         );
 
         let up = b"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\nETag: \"x\"\r\n\r\n";

@@ -63,6 +63,8 @@ pub struct UpstreamConn {
     pub reusable: bool,
     /// The client's connection ends after this response.
     pub close_client: bool,
+    /// With `--cache-size`: what the response means to the cache.
+    pub fill: Option<Box<super::cache::Fill>>,
 }
 
 impl UpstreamConn {
@@ -84,6 +86,7 @@ impl UpstreamConn {
             tried: 0,
             reusable: true,
             close_client: false,
+            fill: None,
         }
     }
 

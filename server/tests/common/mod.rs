@@ -4,6 +4,7 @@
 
 #[allow(unused_imports)] // each test binary uses its own subset
 pub use http_wire::client::{Client, Response};
+pub mod caching;
 pub mod upstream;
 use server::{Config, ServerHandle};
 use std::io::{BufRead, BufReader};

@@ -93,10 +93,15 @@ pub struct Args {
     #[arg(long, default_value_t = 32, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     pub upstream_keepalive: u32,
 
-    /// Time allowed to connect to an upstream and between two reads of its response; past
-    /// it the client gets 504 (or, mid-body, a closed connection).
+    /// Time allowed for an upstream's response to begin once the request is sent, and
+    /// between two reads of it; past it the client gets 504 (or, mid-body, a closed
+    /// connection).
     #[arg(long, default_value = "30s", value_name = "DUR", value_parser = parse_duration)]
     pub upstream_timeout: Duration,
+
+    /// How long an idle pooled upstream connection is kept before it is closed.
+    #[arg(long, default_value = "60s", value_name = "DUR", value_parser = parse_duration)]
+    pub upstream_idle_timeout: Duration,
 }
 
 #[derive(Subcommand, Debug)]
@@ -177,6 +182,7 @@ impl Args {
             proxy: self.proxy,
             upstream_keepalive: self.upstream_keepalive as usize,
             upstream_timeout: self.upstream_timeout,
+            upstream_idle_timeout: self.upstream_idle_timeout,
             db_delay: Duration::ZERO,
         })
     }
@@ -200,7 +206,8 @@ mod tests {
                 (c.header_timeout, c.keepalive_timeout, c.shutdown_timeout),
                 (c.max_header_bytes, c.max_body_bytes),
                 (c.root.clone(), c.data_dir.clone(), c.group_commit),
-                (c.proxy.clone(), c.upstream_keepalive, c.upstream_timeout),
+                (c.proxy.clone(), c.upstream_keepalive),
+                (c.upstream_timeout, c.upstream_idle_timeout),
             )
         };
         assert_eq!(pick(&cfg), pick(&d));

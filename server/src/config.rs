@@ -38,8 +38,11 @@ pub struct Config {
     pub proxy: Vec<ProxyRoute>,
     /// Idle keep-alive connections each worker keeps per upstream.
     pub upstream_keepalive: usize,
-    /// Time allowed to connect to an upstream, and between two reads of its response.
+    /// Time allowed for an upstream's response to begin once the request is sent, and
+    /// between two reads of it (nginx's `proxy_read_timeout`).
     pub upstream_timeout: Duration,
+    /// How long a pooled upstream connection may sit idle before it is closed.
+    pub upstream_idle_timeout: Duration,
     /// Tests only: the database sleeps this long before each commit (a slow disk).
     #[doc(hidden)]
     pub db_delay: Duration,
@@ -69,6 +72,7 @@ impl Default for Config {
             proxy: Vec::new(),
             upstream_keepalive: 32,
             upstream_timeout: Duration::from_secs(30),
+            upstream_idle_timeout: Duration::from_secs(60),
             db_delay: Duration::ZERO,
         }
     }

@@ -6,7 +6,7 @@
 
 use super::relay;
 use super::upstream::Stage;
-use super::{Proxy, UPSTREAM_TOKENS, return_buffers};
+use super::{Proxy, UPSTREAM_TOKENS};
 use crate::buffers::BufferPool;
 use http_wire::response;
 use http_wire::status::{self, Status};
@@ -79,7 +79,9 @@ impl Proxy {
                         return Pumped::Pending;
                     }
                     Ok(true) => {
-                        pool.give_write(std::mem::take(&mut up.out));
+                        if !(up.reused && up.replayable) {
+                            pool.give_write(std::mem::take(&mut up.out));
+                        } // else kept until the response, to send again if the connection is stale
                         up.stage = Stage::Head;
                         // Nothing can be in the socket before the request is: the response
                         // brings a new edge, so no read need try first (and meet EAGAIN).
@@ -138,7 +140,7 @@ impl Proxy {
             match body {
                 None => {
                     up.reusable &= up.filled == head.len;
-                    return Some(self.finish(key, pool));
+                    return Some(self.finish(key, pool, now));
                 }
                 Some(body) => {
                     up.stage = Stage::Body(body);
@@ -156,7 +158,7 @@ impl Proxy {
         match body.relay(&mut up.input[start..filled], out) {
             Ok(r) if r.done => {
                 up.reusable &= start + r.used == filled;
-                Some(self.finish(key, pool))
+                Some(self.finish(key, pool, now))
             }
             Ok(_) => None,
             Err(_) => Some(self.fail(key, Cause::Malformed, pool, now)),
@@ -171,36 +173,28 @@ impl Proxy {
             _ => false,
         };
         match complete {
-            true => self.finish(key, pool),
+            true => self.finish(key, pool, now),
             false => self.fail(key, Cause::Io, pool, now),
         }
     }
 
     /// The response is relayed: the connection goes back to its pool if it may be used
     /// again and the pool has room, else it is closed.
-    fn finish(&mut self, key: usize, pool: &mut BufferPool) -> Pumped {
-        let up = &mut self.conns[key];
+    fn finish(&mut self, key: usize, pool: &mut BufferPool, now: Instant) -> Pumped {
+        let up = &self.conns[key];
         let close = up.close_client;
-        let member = &mut self.members[up.group][up.member];
-        member.succeeded();
+        self.members[up.group][up.member].succeeded();
         self.stats.proxied.add(1);
-        if !up.reusable || member.idle.len() >= self.keepalive {
-            self.close(key, pool);
-            return Pumped::Done { close };
-        }
-        member.in_flight -= 1;
-        member.idle.push(key);
-        self.stats.upstream_idle.add(1);
-        up.stage = Stage::Idle;
-        up.owner = None;
-        up.ready = false;
-        return_buffers(up, pool);
+        self.put_idle(key, pool, now);
         Pumped::Done { close }
     }
 
     /// The exchange failed: retried on another member when it is idempotent and nothing
     /// of it was sent, else 502 (or a cut-off response once the head went out).
     fn fail(&mut self, key: usize, cause: Cause, pool: &mut BufferPool, now: Instant) -> Pumped {
+        if cause == Cause::Io && self.is_stale(key) && self.reconnect(key) {
+            return Pumped::Pending;
+        }
         let up = &self.conns[key];
         let (group, member) = (up.group, up.member);
         self.members[group][member].failed(now);
@@ -256,6 +250,8 @@ impl Proxy {
             up.tried = tried;
             // A pooled connection is writable now; a new one says so with an event.
             up.ready = matches!(stage, Stage::Sending);
+            up.reused = matches!(stage, Stage::Sending);
+            up.hup = false; // that was the old socket's
             up.stage = stage;
             up.out_pos = 0;
             self.stats.upstream_retries.add(1);

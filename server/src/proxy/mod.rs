@@ -8,10 +8,12 @@
 //! - [`balance`]: least in-flight with passive health.
 //! - [`forward`] / [`relay`]: the request and the response as they cross the proxy.
 //! - [`upstream`]: one upstream connection; [`exchange`]: driving it for a client.
+//! - [`pool`]: the keep-alive pools, their idle timeout and stale connections.
 
 mod balance;
 mod exchange;
 mod forward;
+mod pool;
 mod relay;
 pub mod spec;
 mod upstream;
@@ -33,7 +35,7 @@ use spec::ProxyRoute;
 use std::io;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use upstream::{Owner, RequestFacts, Stage, UpstreamConn};
 
 /// Upstream connections' tokens start here; client connections' stay below.
@@ -51,6 +53,7 @@ pub struct Proxy {
     conns: Slab<UpstreamConn>,
     registry: Registry,
     keepalive: usize,
+    idle_timeout: Duration,
     stats: Arc<WorkerCounters>,
     /// Per client connection slot: its id and address, asked of the socket once per
     /// connection rather than once per request (a `getpeername` was a sixth of the
@@ -87,6 +90,7 @@ impl Proxy {
             conns: Slab::new(),
             registry: registry.try_clone()?,
             keepalive: cfg.upstream_keepalive,
+            idle_timeout: cfg.upstream_idle_timeout,
             stats,
             clients: Vec::new(),
         }))
@@ -120,15 +124,12 @@ impl Proxy {
             return Err(status::BAD_GATEWAY);
         };
         let tried = 1 << member.min(63);
-        let key = match self.members[group][member].idle.pop() {
+        let key = match self.take_idle(group, member) {
             Some(key) => {
-                self.stats.upstream_idle.sub(1);
-                self.stats.upstream_reused.add(1);
-                self.conns[key].stage = Stage::Sending;
                 self.conns[key].tried = 0;
                 key
             }
-            None => match self.open(group, member, facts) {
+            None => match self.open(group, member, facts, now) {
                 Ok(key) => key,
                 Err(_) => {
                     self.members[group][member].failed(now);
@@ -152,8 +153,10 @@ impl Proxy {
         up.input = pool.take_read();
         up.filled = 0;
         up.sent_any = false;
+        up.received_any = false;
         up.reusable = true;
         up.body_done = matches!(req.body, RequestBody::Whole(_));
+        up.replayable = facts.idempotent && up.body_done;
         let mut origin = req.origin;
         origin.authority = &self.routes[group].upstreams[up.member].authority;
         forward::write_request(&mut up.out, req.head_bytes, req.head, req.body, origin, scratch);
@@ -176,7 +179,7 @@ impl Proxy {
     ) -> Result<usize, Status> {
         while let Some(member) = balance::pick(&self.members[group], &mut self.next[group], tried, now) {
             tried |= 1 << member.min(63);
-            match self.open(group, member, facts) {
+            match self.open(group, member, facts, now) {
                 Ok(key) => {
                     self.conns[key].tried = tried;
                     return Ok(key);
@@ -188,11 +191,11 @@ impl Proxy {
         Err(status::BAD_GATEWAY)
     }
 
-    fn open(&mut self, group: usize, member: usize, facts: RequestFacts) -> io::Result<usize> {
+    fn open(&mut self, group: usize, member: usize, facts: RequestFacts, now: Instant) -> io::Result<usize> {
         let socket = self.connect_socket(group, member)?;
         let entry = self.conns.vacant_entry();
         let key = entry.key();
-        let mut up = UpstreamConn::new(socket, group, member, facts);
+        let mut up = UpstreamConn::new(socket, group, member, facts, now);
         self.registry.register(
             &mut up.socket,
             Token(UPSTREAM_TOKENS + key),
@@ -209,20 +212,17 @@ impl Proxy {
         Ok(socket)
     }
 
-    /// A readiness event on an upstream socket: the client it works for, if any. An idle
-    /// pooled connection that became readable was closed (or spoke out of turn): it goes.
-    pub fn on_event(&mut self, key: usize) -> Option<(usize, u64)> {
+    /// A readiness event on an upstream socket (`hup`: the upstream's FIN or an error came
+    /// with it): the client it works for, if any. An idle pooled connection that became
+    /// readable was closed (or spoke out of turn): it goes.
+    pub fn on_event(&mut self, key: usize, hup: bool) -> Option<(usize, u64)> {
         let up = self.conns.get_mut(key)?;
         if matches!(up.stage, Stage::Idle) {
-            if !up.still_usable() {
-                let (group, member) = (up.group, up.member);
-                self.members[group][member].idle.retain(|&k| k != key);
-                self.stats.upstream_idle.sub(1);
-                self.conns.remove(key);
-            }
+            self.idle_event(key);
             return None;
         }
         up.ready = true;
+        up.hup |= hup;
         up.owner.map(|o| (o.key, o.conn_id))
     }
 

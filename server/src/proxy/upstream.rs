@@ -5,6 +5,7 @@
 use super::relay::{BodyRelay, ClientSide};
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
+use std::time::Instant;
 
 /// The client connection an upstream connection works for (slab key and id, as database
 /// replies find theirs).
@@ -63,10 +64,29 @@ pub struct UpstreamConn {
     pub reusable: bool,
     /// The client's connection ends after this response.
     pub close_client: bool,
+    /// Taken from the keep-alive pool for this request: the upstream may have closed it
+    /// just as the request went out (a stale connection, not a failing upstream).
+    pub reused: bool,
+    /// The request may be sent again on a fresh connection if a reused one turns out
+    /// stale: it is idempotent and its body was here whole (nothing streamed from the
+    /// client was consumed), so `out` keeps the whole request until the response comes.
+    pub replayable: bool,
+    /// Some response byte arrived.
+    pub received_any: bool,
+    /// The upstream's FIN (or an error) was reported: never pooled again.
+    pub hup: bool,
+    /// When it went into the pool (the idle timeout counts from here).
+    pub idle_since: Instant,
 }
 
 impl UpstreamConn {
-    pub fn new(socket: TcpStream, group: usize, member: usize, facts: RequestFacts) -> UpstreamConn {
+    pub fn new(
+        socket: TcpStream,
+        group: usize,
+        member: usize,
+        facts: RequestFacts,
+        now: Instant,
+    ) -> UpstreamConn {
         UpstreamConn {
             socket,
             group,
@@ -84,6 +104,11 @@ impl UpstreamConn {
             tried: 0,
             reusable: true,
             close_client: false,
+            reused: false,
+            replayable: false,
+            received_any: false,
+            hup: false,
+            idle_since: now,
         }
     }
 
@@ -133,6 +158,7 @@ impl UpstreamConn {
                         self.ready = false;
                     }
                     self.filled += n;
+                    self.received_any |= n > 0;
                     return Ok(Some(n));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

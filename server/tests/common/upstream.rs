@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 pub enum Reply {
     /// Writes these bytes and waits for the next request.
     Bytes(Vec<u8>),
-    /// Writes these bytes and closes.
+    /// Writes these bytes and closes; corked, so that the FIN travels in the segment of the
+    /// last byte and the peer learns of both in one event.
     BytesThenClose(Vec<u8>),
     /// Never answers (the connection stays open until the peer closes it).
     Silent,
@@ -27,6 +28,8 @@ pub struct FakeUpstream {
     pub requests: Arc<Mutex<Vec<Vec<u8>>>>,
     /// Connections whose peer went away while an endless body was being written.
     pub gone: Arc<AtomicUsize>,
+    /// Connections finished: closed by the peer, or by a reply that closes.
+    pub closed: Arc<AtomicUsize>,
 }
 
 impl FakeUpstream {
@@ -37,15 +40,21 @@ impl FakeUpstream {
             accepts: Arc::default(),
             requests: Arc::default(),
             gone: Arc::default(),
+            closed: Arc::default(),
         };
         let (accepts, requests, gone) = (up.accepts.clone(), up.requests.clone(), up.gone.clone());
+        let closed = up.closed.clone();
         let reply = Arc::new(reply);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { return };
                 accepts.fetch_add(1, Ordering::SeqCst);
                 let (requests, gone, reply) = (requests.clone(), gone.clone(), reply.clone());
-                std::thread::spawn(move || serve(stream, &requests, &gone, &*reply));
+                let closed = closed.clone();
+                std::thread::spawn(move || {
+                    serve(stream, &requests, &gone, &*reply);
+                    closed.fetch_add(1, Ordering::SeqCst);
+                });
             }
         });
         up
@@ -79,6 +88,7 @@ fn serve(
                 }
             }
             Reply::BytesThenClose(bytes) => {
+                let _ = socket2::SockRef::from(&stream).set_tcp_cork(true);
                 let _ = stream.write_all(&bytes);
                 return;
             }

@@ -22,16 +22,22 @@ fn proxy_with(upstream: SocketAddr, idle_timeout: Duration) -> ServerHandle {
     })
 }
 
-#[test]
-fn a_pooled_connection_closed_as_the_next_request_arrives_is_retried_on_a_fresh_one() {
-    // The upstream answers the first request with a kept-alive response, then closes that
-    // connection when the second request arrives on it, without a byte of response.
+/// An upstream that answers the first request with a kept-alive response, then closes that
+/// connection when the second request arrives on it, without a byte of response; and a
+/// proxy to it.
+fn closing_at_the_second_request() -> (FakeUpstream, ServerHandle) {
     let seen = AtomicUsize::new(0);
     let upstream = FakeUpstream::spawn(move |_| match seen.fetch_add(1, Ordering::SeqCst) {
         1 => Reply::BytesThenClose(Vec::new()),
         _ => Reply::Bytes(OK_HELLO.to_vec()),
     });
     let proxy = proxy_with(upstream.addr, Duration::from_secs(60));
+    (upstream, proxy)
+}
+
+#[test]
+fn a_pooled_connection_closed_as_the_next_request_arrives_is_retried_on_a_fresh_one() {
+    let (upstream, proxy) = closing_at_the_second_request();
     let mut c = Client::connect(proxy.addr());
     for _ in 0..2 {
         let r = c.request(GET_PLAINTEXT);
@@ -49,12 +55,7 @@ fn a_pooled_connection_closed_as_the_next_request_arrives_is_retried_on_a_fresh_
 
 #[test]
 fn a_stale_pooled_connection_does_not_resend_a_post() {
-    let seen = AtomicUsize::new(0);
-    let upstream = FakeUpstream::spawn(move |_| match seen.fetch_add(1, Ordering::SeqCst) {
-        1 => Reply::BytesThenClose(Vec::new()),
-        _ => Reply::Bytes(OK_HELLO.to_vec()),
-    });
-    let proxy = proxy_with(upstream.addr, Duration::from_secs(60));
+    let (upstream, proxy) = closing_at_the_second_request();
     let mut c = Client::connect(proxy.addr());
     assert_eq!(c.request(GET_PLAINTEXT).status, 200);
     let r = c.request(b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");

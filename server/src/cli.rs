@@ -93,6 +93,10 @@ pub struct Args {
     #[arg(long, default_value_t = 32, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     pub upstream_keepalive: u32,
 
+    /// Time allowed to connect to an upstream; past it the client gets 504.
+    #[arg(long, default_value = "5s", value_name = "DUR", value_parser = parse_duration)]
+    pub upstream_connect_timeout: Duration,
+
     /// Time allowed for an upstream's response to begin once the request is sent, and
     /// between two reads of it; past it the client gets 504 (or, mid-body, a closed
     /// connection).
@@ -181,6 +185,7 @@ impl Args {
             tls,
             proxy: self.proxy,
             upstream_keepalive: self.upstream_keepalive as usize,
+            upstream_connect_timeout: self.upstream_connect_timeout,
             upstream_timeout: self.upstream_timeout,
             upstream_idle_timeout: self.upstream_idle_timeout,
             db_delay: Duration::ZERO,
@@ -207,7 +212,11 @@ mod tests {
                 (c.max_header_bytes, c.max_body_bytes),
                 (c.root.clone(), c.data_dir.clone(), c.group_commit),
                 (c.proxy.clone(), c.upstream_keepalive),
-                (c.upstream_timeout, c.upstream_idle_timeout),
+                (
+                    c.upstream_connect_timeout,
+                    c.upstream_timeout,
+                    c.upstream_idle_timeout,
+                ),
             )
         };
         assert_eq!(pick(&cfg), pick(&d));

@@ -38,6 +38,8 @@ pub struct Config {
     pub proxy: Vec<ProxyRoute>,
     /// Idle keep-alive connections each worker keeps per upstream.
     pub upstream_keepalive: usize,
+    /// Time allowed to connect to an upstream.
+    pub upstream_connect_timeout: Duration,
     /// Time allowed for an upstream's response to begin once the request is sent, and
     /// between two reads of it (nginx's `proxy_read_timeout`).
     pub upstream_timeout: Duration,
@@ -71,6 +73,7 @@ impl Default for Config {
             tls: None,
             proxy: Vec::new(),
             upstream_keepalive: 32,
+            upstream_connect_timeout: Duration::from_secs(5),
             upstream_timeout: Duration::from_secs(30),
             upstream_idle_timeout: Duration::from_secs(60),
             db_delay: Duration::ZERO,

@@ -11,6 +11,7 @@ use crate::proxy::{ClientSide, Origin, Outgoing, Pumped, RequestBody};
 use http_wire::chunked::{ChunkedDecoder, Cursor};
 use http_wire::framing::Framing;
 use http_wire::request::Head;
+use http_wire::status;
 use std::io;
 
 /// What a connection waits for before it answers anything more.
@@ -223,21 +224,28 @@ impl Conn {
         else {
             return Ok(());
         };
-        let close = match pumped {
-            Pumped::Pending => return Ok(()),
-            Pumped::Broken => {
-                // Forget the exchange: the proxy has closed its upstream connection.
-                self.awaiting = None;
-                return Err(io::Error::other("upstream response cut off"));
-            }
-            Pumped::Done { close } => close,
-            Pumped::Failed(status) => {
-                let out = (&mut self.wbuf, &mut self.file_out);
-                Responder::new(out, ctx.scratch, ctx.date.line(), persistence, head_only)
-                    .send_text_status(status, &[]);
-                persistence == Persistence::Close
-            }
-        };
+        let close =
+            match pumped {
+                Pumped::Pending => return Ok(()),
+                Pumped::Broken => {
+                    // Forget the exchange: the proxy has closed its upstream connection.
+                    self.awaiting = None;
+                    return Err(io::Error::other("upstream response cut off"));
+                }
+                Pumped::Done { close } => close,
+                Pumped::Failed(status) => {
+                    let out = (&mut self.wbuf, &mut self.file_out);
+                    Responder::new(out, ctx.scratch, ctx.date.line(), persistence, head_only)
+                        .send_text_status(status, &[]);
+                    persistence == Persistence::Close
+                }
+                Pumped::TimedOut(reason) => {
+                    let out = (&mut self.wbuf, &mut self.file_out);
+                    Responder::new(out, ctx.scratch, ctx.date.line(), persistence, head_only)
+                        .send_text_detail(status::GATEWAY_TIMEOUT, reason, &[]);
+                    persistence == Persistence::Close
+                }
+            };
         self.awaiting = None;
         ctx.stats.requests.add(1);
         if close {

@@ -28,6 +28,9 @@ pub enum Pumped {
     Done { close: bool },
     /// Nothing of the response reached the client: answer with this status instead.
     Failed(Status),
+    /// Nothing of the response reached the client before the upstream timed out: answer
+    /// 504 with this reason.
+    TimedOut(&'static str),
     /// The response was cut off after its head went to the client: close the client.
     Broken,
 }
@@ -264,12 +267,23 @@ impl Proxy {
     pub fn timed_out(&mut self, key: usize, pool: &mut BufferPool, now: Instant) -> Pumped {
         let up = &self.conns[key];
         self.members[up.group][up.member].failed(now);
-        let relayed = matches!(up.stage, Stage::Body(_));
+        let stage_reason = match up.stage {
+            Stage::Body(_) => None,
+            Stage::Connecting => Some("connecting to the upstream timed out"),
+            _ => Some("the upstream did not answer in time"),
+        };
         self.close(key, pool);
-        if relayed {
+        let Some(reason) = stage_reason else {
             return Pumped::Broken;
-        }
+        };
         self.stats.upstream_gateway_timeout.add(1);
-        Pumped::Failed(status::GATEWAY_TIMEOUT)
+        Pumped::TimedOut(reason)
+    }
+
+    /// Whether the exchange on `key` is still connecting (the connect timeout applies).
+    pub fn is_connecting(&self, key: usize) -> bool {
+        self.conns
+            .get(key)
+            .is_some_and(|up| matches!(up.stage, Stage::Connecting))
     }
 }

@@ -224,32 +224,41 @@ impl Conn {
         else {
             return Ok(());
         };
-        let close =
-            match pumped {
-                Pumped::Pending => return Ok(()),
-                Pumped::Broken => {
-                    // Forget the exchange: the proxy has closed its upstream connection.
-                    self.awaiting = None;
-                    return Err(io::Error::other("upstream response cut off"));
-                }
-                Pumped::Done { close } => close,
-                Pumped::Failed(status) => {
-                    let out = (&mut self.wbuf, &mut self.file_out);
-                    Responder::new(out, ctx.scratch, ctx.date.line(), persistence, head_only)
-                        .send_text_status(status, &[]);
-                    persistence == Persistence::Close
-                }
-                Pumped::TimedOut(reason) => {
-                    let out = (&mut self.wbuf, &mut self.file_out);
-                    Responder::new(out, ctx.scratch, ctx.date.line(), persistence, head_only)
-                        .send_text_detail(status::GATEWAY_TIMEOUT, reason, &[]);
-                    persistence == Persistence::Close
-                }
-            };
+        // Ended while the client's body is still arriving (answered early, or failed): the
+        // rest of the body is not read through; the connection closes after a linger.
+        let mid_upload = matches!(self.phase, Phase::Upload(_));
+        let persistence = if mid_upload {
+            Persistence::Close
+        } else {
+            persistence
+        };
+        let out = (&mut self.wbuf, &mut self.file_out);
+        let res = Responder::new(out, ctx.scratch, ctx.date.line(), persistence, head_only);
+        let close = match pumped {
+            Pumped::Pending => return Ok(()),
+            Pumped::Broken => {
+                // Forget the exchange: the proxy has closed its upstream connection.
+                self.awaiting = None;
+                return Err(io::Error::other("upstream response cut off"));
+            }
+            Pumped::Done { close } => close,
+            Pumped::Failed(status) => {
+                res.send_text_status(status, &[]);
+                persistence == Persistence::Close
+            }
+            Pumped::TimedOut(reason) => {
+                res.send_text_detail(status::GATEWAY_TIMEOUT, reason, &[]);
+                persistence == Persistence::Close
+            }
+        };
         self.awaiting = None;
         ctx.stats.requests.add(1);
+        if mid_upload {
+            self.phase = Phase::Head;
+            self.rstart = self.rend;
+        }
         if close {
-            self.life = Life::Closing { linger: false };
+            self.life = Life::Closing { linger: mid_upload };
         }
         Ok(())
     }

@@ -8,13 +8,14 @@ use super::relay;
 use super::upstream::Stage;
 use super::{Proxy, UPSTREAM_TOKENS};
 use crate::buffers::BufferPool;
+use crate::http::response::Persistence;
 use http_wire::response;
 use http_wire::status::{self, Status};
 use mio::{Interest, Token};
 use std::time::Instant;
 
 /// A response head larger than this is refused (502), like a request head over the limit.
-const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+pub(super) const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 /// Upstream reads of a response body take up to this much at a time.
 const BODY_READ: usize = 64 * 1024;
 
@@ -72,6 +73,16 @@ impl Proxy {
                         Err(_) => return self.fail(key, Cause::Io, pool, now),
                     }
                 }
+                Stage::Sending if up.ready && up.sent_any => match self.response_began(key) {
+                    // A response before the request is all sent (an upload refused early).
+                    Ok(true) => {
+                        if let Some(done) = self.take_input(key, out, pool, now) {
+                            return done;
+                        }
+                    }
+                    Ok(false) => self.conns[key].ready = false,
+                    Err(_) => return self.fail(key, Cause::Io, pool, now),
+                },
                 Stage::Sending => match up.send() {
                     Ok(true) if !up.body_done => {
                         // A streamed body: what was queued is out; room for more, and
@@ -91,7 +102,15 @@ impl Proxy {
                         up.ready = false;
                     }
                     Ok(false) => return Pumped::Pending,
-                    Err(_) => return self.fail(key, Cause::Io, pool, now),
+                    // The upstream may have answered and closed before taking it all.
+                    Err(_) => match self.response_began(key) {
+                        Ok(true) => {
+                            if let Some(done) = self.take_input(key, out, pool, now) {
+                                return done;
+                            }
+                        }
+                        _ => return self.fail(key, Cause::Io, pool, now),
+                    },
                 },
                 Stage::Head | Stage::Body(_) => {
                     if out.len() >= limit || !up.ready {
@@ -123,7 +142,11 @@ impl Proxy {
         let up = &mut self.conns[key];
         let mut start = 0;
         if matches!(up.stage, Stage::Head) {
-            let client = up.facts.client;
+            let mut client = up.facts.client;
+            if up.early && !up.body_done {
+                // The client is still sending a body no one will read (see `early`).
+                client.persistence = Persistence::Close;
+            }
             let head = match response::parse(&up.input[..up.filled], client.head_request) {
                 Ok(None) if up.filled < MAX_RESPONSE_HEAD => return None,
                 Ok(Some(h)) if h.status == 101 => return Some(self.fail(key, Cause::Malformed, pool, now)),
@@ -137,7 +160,7 @@ impl Proxy {
                 return self.take_input(key, out, pool, now);
             }
             let (body, close) = relay::write_head(out, &up.input[..head.len], &head, client);
-            up.reusable = !head.close;
+            up.reusable = !head.close && !up.early;
             up.close_client = close;
             start = head.len;
             match body {

@@ -11,6 +11,7 @@
 //! - [`pool`]: the keep-alive pools, their idle timeout and stale connections.
 
 mod balance;
+mod early;
 mod exchange;
 mod forward;
 mod pool;
@@ -154,6 +155,7 @@ impl Proxy {
         up.filled = 0;
         up.sent_any = false;
         up.received_any = false;
+        up.early = false;
         up.reusable = true;
         up.body_done = matches!(req.body, RequestBody::Whole(_));
         up.replayable = facts.idempotent && up.body_done;
@@ -231,12 +233,15 @@ impl Proxy {
     pub fn body_room(&self, key: usize) -> bool {
         self.conns
             .get(key)
-            .is_some_and(|up| up.out.len() - up.out_pos < BODY_PENDING_LIMIT)
+            .is_some_and(|up| up.early || up.out.len() - up.out_pos < BODY_PENDING_LIMIT)
     }
 
     /// Queues a piece of a streamed request body (one chunk if the body goes out chunked).
     pub fn send_body(&mut self, key: usize, data: &[u8], chunked: bool) {
         let up = &mut self.conns[key];
+        if up.early {
+            return; // the upstream has answered: the rest of the body is dropped
+        }
         match chunked {
             true => http_wire::chunked::write_chunk(&mut up.out, data),
             false => up.out.extend_from_slice(data),
@@ -247,7 +252,7 @@ impl Proxy {
     /// The streamed request body is complete.
     pub fn end_body(&mut self, key: usize, chunked: bool) {
         let up = &mut self.conns[key];
-        if chunked {
+        if chunked && !up.early {
             up.out.extend_from_slice(http_wire::chunked::LAST_CHUNK);
         }
         up.body_done = true;

@@ -32,7 +32,7 @@ impl Proxy {
     pub(super) fn put_idle(&mut self, key: usize, pool: &mut BufferPool, now: Instant) -> bool {
         let up = &mut self.conns[key];
         let member = &mut self.members[up.group][up.member];
-        if !up.reusable || up.hup || member.idle.len() >= self.keepalive {
+        if !up.reusable || up.hup || up.early || member.idle.len() >= self.keepalive {
             self.close(key, pool);
             return false;
         }

@@ -75,6 +75,9 @@ pub struct UpstreamConn {
     pub received_any: bool,
     /// The upstream's FIN (or an error) was reported: never pooled again.
     pub hup: bool,
+    /// The response began before the request was all sent: the rest of the request is
+    /// dropped, and the connection never pooled again.
+    pub early: bool,
     /// When it went into the pool (the idle timeout counts from here).
     pub idle_since: Instant,
 }
@@ -108,6 +111,7 @@ impl UpstreamConn {
             replayable: false,
             received_any: false,
             hup: false,
+            early: false,
             idle_since: now,
         }
     }

@@ -6,7 +6,7 @@ use crate::proxy::spec::ProxyRoute;
 use crate::tls::TlsFiles;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -106,6 +106,15 @@ pub struct Args {
     /// How long an idle pooled upstream connection is kept before it is closed.
     #[arg(long, default_value = "60s", value_name = "DUR", value_parser = parse_duration)]
     pub upstream_idle_timeout: Duration,
+
+    /// https:// upstreams: CA certificates (PEM) trusted besides the system's roots.
+    #[arg(long, value_name = "FILE", value_parser = parse_ca_file)]
+    pub upstream_ca: Option<PathBuf>,
+
+    /// https:// upstreams: accept any certificate (the handshake is still checked against
+    /// the certificate's key). For testing only.
+    #[arg(long)]
+    pub upstream_insecure: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +150,12 @@ pub fn resolve_secret(from_file: Option<Secret>) -> Result<Option<Secret>, Strin
             .map_err(|e| format!("{SECRET_ENV}: {e}")),
         (None, None) => Ok(None),
     }
+}
+
+/// A CA file is read now, so that a bad one is an error naming the flag.
+fn parse_ca_file(path: &str) -> Result<PathBuf, String> {
+    transport::client::config(Some(Path::new(path)), false)?;
+    Ok(PathBuf::from(path))
 }
 
 fn parse_root(s: &str) -> Result<PathBuf, String> {
@@ -188,6 +203,8 @@ impl Args {
             upstream_connect_timeout: self.upstream_connect_timeout,
             upstream_timeout: self.upstream_timeout,
             upstream_idle_timeout: self.upstream_idle_timeout,
+            upstream_ca: self.upstream_ca,
+            upstream_insecure: self.upstream_insecure,
             db_delay: Duration::ZERO,
         })
     }
@@ -217,6 +234,7 @@ mod tests {
                     c.upstream_timeout,
                     c.upstream_idle_timeout,
                 ),
+                (c.upstream_ca.clone(), c.upstream_insecure),
             )
         };
         assert_eq!(pick(&cfg), pick(&d));

@@ -45,6 +45,10 @@ pub struct Config {
     pub upstream_timeout: Duration,
     /// How long a pooled upstream connection may sit idle before it is closed.
     pub upstream_idle_timeout: Duration,
+    /// https:// upstreams: certificates trusted besides the system's roots (PEM).
+    pub upstream_ca: Option<PathBuf>,
+    /// https:// upstreams: any certificate is accepted (testing only).
+    pub upstream_insecure: bool,
     /// Tests only: the database sleeps this long before each commit (a slow disk).
     #[doc(hidden)]
     pub db_delay: Duration,
@@ -76,6 +80,8 @@ impl Default for Config {
             upstream_connect_timeout: Duration::from_secs(5),
             upstream_timeout: Duration::from_secs(30),
             upstream_idle_timeout: Duration::from_secs(60),
+            upstream_ca: None,
+            upstream_insecure: false,
             db_delay: Duration::ZERO,
         }
     }

@@ -20,7 +20,7 @@ impl Proxy {
     pub(super) fn response_began(&mut self, key: usize) -> io::Result<bool> {
         let up = &mut self.conns[key];
         loop {
-            match up.receive()? {
+            match up.receive(&mut self.tls_scratch)? {
                 None => return Ok(false),
                 Some(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
                 Some(_) => {}

@@ -13,6 +13,7 @@ use http_wire::response;
 use http_wire::status::{self, Status};
 use mio::{Interest, Token};
 use std::time::Instant;
+use transport::Transport;
 
 /// A response head larger than this is refused (502), like a request head over the limit.
 pub(super) const MAX_RESPONSE_HEAD: usize = 64 * 1024;
@@ -65,11 +66,25 @@ impl Proxy {
                         return Pumped::Pending;
                     }
                     match up.connected() {
-                        Ok(true) => up.stage = Stage::Sending,
+                        Ok(true) => {
+                            if self.connected(key).is_err() {
+                                return self.fail(key, Cause::Io, pool, now);
+                            }
+                        }
                         Ok(false) => {
                             up.ready = false;
                             return Pumped::Pending;
                         }
+                        Err(_) => return self.fail(key, Cause::Io, pool, now),
+                    }
+                }
+                Stage::Handshaking => {
+                    if !up.ready {
+                        return Pumped::Pending;
+                    }
+                    match self.handshake(key) {
+                        Ok(true) => {}
+                        Ok(false) => return Pumped::Pending,
                         Err(_) => return self.fail(key, Cause::Io, pool, now),
                     }
                 }
@@ -116,7 +131,7 @@ impl Proxy {
                     if out.len() >= limit || !up.ready {
                         return Pumped::Pending;
                     }
-                    match up.receive() {
+                    match up.receive(&mut self.tls_scratch) {
                         Ok(None) => return Pumped::Pending,
                         Ok(Some(0)) => return self.at_eof(key, out, pool, now),
                         Ok(Some(_)) => {
@@ -244,26 +259,26 @@ impl Proxy {
         {
             tried |= 1 << member.min(63);
             // An idle pooled connection of that member takes over, else a new one.
-            let (socket, stage) = match self.members[group][member].idle.pop() {
+            let (io, stage) = match self.members[group][member].idle.pop() {
                 Some(idle) => {
                     self.stats.upstream_idle.sub(1);
                     self.stats.upstream_reused.add(1);
-                    (self.conns.remove(idle).socket, Stage::Sending)
+                    (self.conns.remove(idle).io, Stage::Sending)
                 }
                 None => match self.connect_socket(group, member) {
-                    Ok(socket) => (socket, Stage::Connecting),
+                    Ok(socket) => (Transport::plain(socket), Stage::Connecting),
                     Err(_) => {
                         self.members[group][member].failed(now);
                         continue;
                     }
                 },
             };
-            let mut socket = socket;
+            let mut io = io;
             let token = Token(UPSTREAM_TOKENS + key);
             let interest = Interest::READABLE | Interest::WRITABLE;
             let registered = match stage {
-                Stage::Sending => self.registry.reregister(&mut socket, token, interest),
-                _ => self.registry.register(&mut socket, token, interest),
+                Stage::Sending => self.registry.reregister(&mut io.socket, token, interest),
+                _ => self.registry.register(&mut io.socket, token, interest),
             };
             if registered.is_err() {
                 continue;
@@ -271,7 +286,7 @@ impl Proxy {
             self.members[group][old].in_flight -= 1;
             self.members[group][member].in_flight += 1;
             let up = &mut self.conns[key];
-            up.socket = socket;
+            up.io = io;
             up.member = member;
             up.tried = tried;
             // A pooled connection is writable now; a new one says so with an event.
@@ -293,6 +308,7 @@ impl Proxy {
         let stage_reason = match up.stage {
             Stage::Body(_) => None,
             Stage::Connecting => Some("connecting to the upstream timed out"),
+            Stage::Handshaking => Some("the TLS handshake with the upstream timed out"),
             _ => Some("the upstream did not answer in time"),
         };
         self.close(key, pool);
@@ -303,10 +319,11 @@ impl Proxy {
         Pumped::TimedOut(reason)
     }
 
-    /// Whether the exchange on `key` is still connecting (the connect timeout applies).
+    /// Whether the exchange on `key` is still connecting, TLS handshake included (the
+    /// connect timeout applies, as nginx's proxy_connect_timeout does).
     pub fn is_connecting(&self, key: usize) -> bool {
         self.conns
             .get(key)
-            .is_some_and(|up| matches!(up.stage, Stage::Connecting))
+            .is_some_and(|up| matches!(up.stage, Stage::Connecting | Stage::Handshaking))
     }
 }

@@ -9,6 +9,7 @@
 //! - [`forward`] / [`relay`]: the request and the response as they cross the proxy.
 //! - [`upstream`]: one upstream connection; [`exchange`]: driving it for a client.
 //! - [`pool`]: the keep-alive pools, their idle timeout and stale connections.
+//! - [`tls`]: https:// upstreams; [`early`]: a response that comes before the request is sent.
 
 mod balance;
 mod early;
@@ -17,6 +18,7 @@ mod forward;
 mod pool;
 mod relay;
 pub mod spec;
+mod tls;
 mod upstream;
 
 pub use exchange::Pumped;
@@ -31,12 +33,14 @@ use http_wire::request::Head;
 use http_wire::status::{self, Status};
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
+use rustls::ClientConfig;
 use slab::Slab;
 use spec::ProxyRoute;
 use std::io;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use transport::Transport;
 use upstream::{Owner, RequestFacts, Stage, UpstreamConn};
 
 /// Upstream connections' tokens start here; client connections' stay below.
@@ -55,6 +59,9 @@ pub struct Proxy {
     registry: Registry,
     keepalive: usize,
     idle_timeout: Duration,
+    /// With https:// upstreams: the TLS client settings, and a buffer for ciphertext.
+    tls_config: Option<Arc<ClientConfig>>,
+    tls_scratch: Vec<u8>,
     stats: Arc<WorkerCounters>,
     /// Per client connection slot: its id and address, asked of the socket once per
     /// connection rather than once per request (a `getpeername` was a sixth of the
@@ -80,6 +87,14 @@ impl Proxy {
             return Ok(None);
         }
         let routes = spec::sorted(cfg.proxy.clone());
+        let https = routes.iter().flat_map(|r| &r.upstreams).any(|u| u.tls.is_some());
+        let tls_config = match https {
+            false => None,
+            true => Some(Arc::new(
+                transport::client::config(cfg.upstream_ca.as_deref(), cfg.upstream_insecure)
+                    .map_err(|e| io::Error::other(format!("--upstream-ca {e}")))?,
+            )),
+        };
         let members = routes
             .iter()
             .map(|r| r.upstreams.iter().map(|_| Member::default()).collect())
@@ -92,6 +107,8 @@ impl Proxy {
             registry: registry.try_clone()?,
             keepalive: cfg.upstream_keepalive,
             idle_timeout: cfg.upstream_idle_timeout,
+            tls_scratch: vec![0; if https { tls::TLS_SCRATCH } else { 0 }],
+            tls_config,
             stats,
             clients: Vec::new(),
         }))
@@ -197,9 +214,9 @@ impl Proxy {
         let socket = self.connect_socket(group, member)?;
         let entry = self.conns.vacant_entry();
         let key = entry.key();
-        let mut up = UpstreamConn::new(socket, group, member, facts, now);
+        let mut up = UpstreamConn::new(Transport::plain(socket), group, member, facts, now);
         self.registry.register(
-            &mut up.socket,
+            &mut up.io.socket,
             Token(UPSTREAM_TOKENS + key),
             Interest::READABLE | Interest::WRITABLE,
         )?;

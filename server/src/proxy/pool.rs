@@ -14,6 +14,7 @@ use super::{Proxy, UPSTREAM_TOKENS, return_buffers};
 use crate::buffers::BufferPool;
 use mio::{Interest, Token};
 use std::time::Instant;
+use transport::Transport;
 
 impl Proxy {
     /// An idle connection of this member, most recently used first, marked as reused.
@@ -51,7 +52,7 @@ impl Proxy {
     /// request asked for) means it can no longer be used, so it leaves the pool.
     pub(super) fn idle_event(&mut self, key: usize) {
         let up = &mut self.conns[key];
-        if up.still_usable() {
+        if up.still_usable(&mut self.tls_scratch) {
             return;
         }
         let (group, member) = (up.group, up.member);
@@ -80,7 +81,7 @@ impl Proxy {
                 .take_while(|&&key| self.conns[key].idle_since + self.idle_timeout <= now)
                 .count();
             for key in member.idle.drain(..expired) {
-                self.conns.remove(key);
+                self.conns.remove(key).io.close_notify();
                 self.stats.upstream_idle.sub(1);
             }
         }
@@ -119,7 +120,7 @@ impl Proxy {
         }
         let up: &mut UpstreamConn = &mut self.conns[key];
         // The stale socket is closed as it is dropped, which also takes it out of epoll.
-        up.socket = socket;
+        up.io = Transport::plain(socket);
         up.stage = Stage::Connecting;
         up.ready = false;
         self.stats.upstream_retries.add(1);

@@ -118,18 +118,6 @@ impl UpstreamConn {
         }
     }
 
-    /// After a readiness event on a connecting socket: `Ok(true)` once it is connected.
-    pub fn connected(&mut self) -> io::Result<bool> {
-        if let Some(e) = self.io.socket.take_error()? {
-            return Err(e);
-        }
-        match self.io.socket.peer_addr() {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
     /// Writes what is queued of the request; `Ok(true)` once all of it is out (and, over
     /// TLS, out of the session too).
     pub fn send(&mut self) -> io::Result<bool> {

@@ -136,7 +136,7 @@ impl Worker {
             }
             self.expire_timers(now);
             if let Some(proxy) = &mut self.proxy {
-                proxy.expire_idle(now);
+                proxy.tidy(now);
             }
             self.send_jobs(now);
             if self.accept_paused_until.is_some_and(|t| t <= now) {

@@ -8,6 +8,7 @@ use common::upstream::{FakeUpstream, Reply};
 use common::*;
 use server::{Config, ProxyRoute, ServerHandle};
 use std::net::SocketAddr;
+use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,35 @@ fn proxy_with(upstream: SocketAddr, idle_timeout: Duration) -> ServerHandle {
         upstream_idle_timeout: idle_timeout,
         ..Config::default()
     })
+}
+
+#[test]
+fn a_burst_leaves_no_more_idle_connections_than_upstream_keepalive() {
+    // Three requests held upstream at once need three connections; once they are answered
+    // the pool keeps one and closes the others.
+    let together = Barrier::new(3);
+    let upstream = FakeUpstream::spawn(move |_| {
+        together.wait();
+        Reply::Bytes(OK_HELLO.to_vec())
+    });
+    let proxy = start(Config {
+        workers: 1,
+        proxy: vec![ProxyRoute::parse(&format!("/=http://{}", upstream.addr)).unwrap()],
+        upstream_keepalive: 1,
+        ..Config::default()
+    });
+    let addr = proxy.addr();
+    let clients: Vec<_> = (0..3)
+        .map(|_| std::thread::spawn(move || Client::connect(addr).request(GET_PLAINTEXT).body))
+        .collect();
+    for c in clients {
+        assert_eq!(c.join().unwrap(), b"hello");
+    }
+    eventually("two of the three upstream connections are closed", || {
+        upstream.closed.load(Ordering::SeqCst) == 2
+    });
+    let s = proxy.stats();
+    assert_eq!((s.upstream_connects, s.upstream_idle, s.proxied), (3, 1, 3));
 }
 
 /// An upstream that answers the first request with a kept-alive response, then closes that

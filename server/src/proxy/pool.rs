@@ -28,15 +28,18 @@ impl Proxy {
         Some(key)
     }
 
-    /// After a clean response: into the pool if the upstream allows it, did not close it and
-    /// the pool has room; else closed. Returns whether it was pooled.
+    /// After a clean response: into the pool if the upstream allows it and did not close it;
+    /// else closed. Returns whether it was pooled. The pool may hold more than
+    /// `--upstream-keepalive` until the worker has handled the events at hand (see
+    /// `tidy`): a request among them takes the connection instead of opening another.
     pub(super) fn put_idle(&mut self, key: usize, pool: &mut BufferPool, now: Instant) -> bool {
         let up = &mut self.conns[key];
         let member = &mut self.members[up.group][up.member];
-        if !up.reusable || up.hup || up.early || member.idle.len() >= self.keepalive {
+        if !up.reusable || up.hup || up.early || self.keepalive == 0 {
             self.close(key, pool);
             return false;
         }
+        self.overfull |= member.idle.len() >= self.keepalive;
         member.in_flight -= 1;
         member.idle.push(key);
         self.stats.upstream_idle.add(1);
@@ -72,14 +75,22 @@ impl Proxy {
             .min()
     }
 
-    /// Closes the idle connections that have waited `--upstream-idle-timeout`.
-    pub fn expire_idle(&mut self, now: Instant) {
+    /// After the worker has handled its events: closes the idle connections that have waited
+    /// `--upstream-idle-timeout`, and the oldest of any pool over `--upstream-keepalive`.
+    pub fn tidy(&mut self, now: Instant) {
+        let overfull = std::mem::take(&mut self.overfull);
         for member in self.members.iter_mut().flatten() {
+            let over = match overfull {
+                true => member.idle.len().saturating_sub(self.keepalive),
+                false => 0,
+            };
             let expired = member
                 .idle
                 .iter()
+                .skip(over)
                 .take_while(|&&key| self.conns[key].idle_since + self.idle_timeout <= now)
-                .count();
+                .count()
+                + over;
             for key in member.idle.drain(..expired) {
                 self.conns.remove(key).io.close_notify();
                 self.stats.upstream_idle.sub(1);

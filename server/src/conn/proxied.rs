@@ -257,7 +257,7 @@ impl Conn {
             self.phase = Phase::Head;
             self.rstart = self.rend;
         }
-        if close {
+        if close || mid_upload {
             self.life = Life::Closing { linger: mid_upload };
         }
         Ok(())

@@ -113,6 +113,27 @@ fn a_response_that_comes_with_the_upstreams_close_keeps_its_connection_out_of_th
 }
 
 #[test]
+fn a_pooled_connection_the_upstream_closes_while_idle_leaves_the_pool() {
+    let upstream =
+        FakeUpstream::spawn(|_| Reply::BytesThenIdleClose(OK_HELLO.to_vec(), Duration::from_millis(50)));
+    let proxy = proxy_with(upstream.addr, Duration::from_secs(60));
+    let mut c = Client::connect(proxy.addr());
+    assert_eq!(c.request(GET_PLAINTEXT).body, b"hello");
+    eventually("the upstream closes its idle connection", || {
+        upstream.closed.load(Ordering::SeqCst) == 1
+    });
+    eventually("the proxy drops it from the pool", || {
+        proxy.stats().upstream_idle == 0
+    });
+    assert_eq!(c.request(GET_PLAINTEXT).body, b"hello");
+    let s = proxy.stats();
+    assert_eq!(
+        (s.upstream_connects, s.upstream_reused, s.upstream_retries),
+        (2, 0, 0)
+    );
+}
+
+#[test]
 fn idle_pooled_connections_are_closed_after_the_idle_timeout() {
     let upstream = FakeUpstream::spawn(|_| Reply::Bytes(OK_HELLO.to_vec()));
     let idle = Duration::from_millis(200);

@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// What the upstream does with one request.
 pub enum Reply {
@@ -15,6 +16,9 @@ pub enum Reply {
     /// Writes these bytes and closes; corked, so that the FIN travels in the segment of the
     /// last byte and the peer learns of both in one event.
     BytesThenClose(Vec<u8>),
+    /// Writes these bytes, waits this long for another request, and closes if none came
+    /// (an upstream's idle timeout).
+    BytesThenIdleClose(Vec<u8>, Duration),
     /// Never answers (the connection stays open until the peer closes it).
     Silent,
     /// Writes this head, then body bytes until the peer goes away; counts that in `gone`.
@@ -91,6 +95,11 @@ fn serve(
                 let _ = socket2::SockRef::from(&stream).set_tcp_cork(true);
                 let _ = stream.write_all(&bytes);
                 return;
+            }
+            Reply::BytesThenIdleClose(bytes, idle) => {
+                if stream.write_all(&bytes).is_err() || stream.set_read_timeout(Some(idle)).is_err() {
+                    return;
+                }
             }
             Reply::Silent => {
                 let _ = stream.read(&mut [0u8; 1]);

@@ -56,10 +56,19 @@ fn an_https_upstream_is_proxied_with_its_certificate_verified_and_its_connection
     }
     let r = c.request(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
     assert_eq!((r.status, r.body_text()), (200, "hello"));
+    // A body that streams through (it cannot all be in the proxy's first read).
+    let body: Vec<u8> = (0..300 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    let head = format!(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let r = c.request(&[head.as_bytes(), &body].concat());
+    assert_eq!((r.status, r.body.len()), (200, body.len()));
+    assert!(r.body == body);
     let s = proxy.stats();
-    assert_eq!((s.upstream_connects, s.upstream_reused, s.proxied), (1, 3, 4));
+    assert_eq!((s.upstream_connects, s.upstream_reused, s.proxied), (1, 4, 5));
     let b = backend.stats();
-    assert_eq!((b.accepted, b.tls_full_handshakes, b.requests), (1, 1, 4));
+    assert_eq!((b.accepted, b.tls_full_handshakes, b.requests), (1, 1, 5));
 }
 
 #[test]

@@ -2,13 +2,16 @@
 # Our reverse proxy against nginx's proxy_pass, driven by loadgen (issue 17's rig).
 #
 # Backend: our server's /plaintext, one worker on CPU 0. Proxies under test, both one worker
-# on CPU 0: ours (--proxy /=http://backend --upstream-keepalive 64) and nginx (proxy_pass,
-# upstream keepalive 64, proxy_http_version 1.1; scripts/nginx-proxy.conf). loadgen -t1 on
+# on CPU 0: ours (--proxy /=http://backend --upstream-keepalive K) and nginx (proxy_pass,
+# upstream keepalive K, proxy_http_version 1.1; scripts/nginx-proxy.conf). loadgen -t1 on
 # CPU 1, keep-alive /plaintext through the proxy, rounds interleaved (ours, nginx, ...).
 # loadgen --server-pid measures the proxy process alone (nginx: master and worker), so
 # "CPU-us/req" is what proxying one request costs, without the backend.
 #
-# Usage: scripts/compare-proxy.sh [--rounds 5] [--duration 5s] [--connections 100] [--out DIR]
+# Usage: scripts/compare-proxy.sh [--rounds 5] [--duration 5s] [--connections 100]
+#          [--keepalive 64] [--out DIR]
+# --keepalive: the idle upstream connections both proxies keep (ours --upstream-keepalive,
+# nginx's upstream keepalive); issue 17's rig is 64.
 # Writes DIR (default target/bench-runs/compare-proxy-<UTC timestamp>/, git-ignored): one
 # loadgen JSON and .hlog per run, summary.json and summary.md (the table also goes to
 # stdout), the latency SVG and throughput-ratio.svg. Run it under flock /tmp/bench.lock.
@@ -18,12 +21,13 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 
-ROUNDS=5 DURATION=5s CONNS=100 OUT=""
+ROUNDS=5 DURATION=5s CONNS=100 KEEPALIVE=64 OUT=""
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=${2:?}; shift 2 ;;
     --duration) DURATION=${2:?}; shift 2 ;;
     --connections) CONNS=${2:?}; shift 2 ;;
+    --keepalive) KEEPALIVE=${2:?}; shift 2 ;;
     --out) OUT=${2:?}; shift 2 ;;
     *) echo "compare-proxy.sh: unknown option '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -36,8 +40,8 @@ cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&
 
 start_our_server 0 --workers 1
 BACKEND_PORT=$SERVER_PORT CMD_PID=$SERVER_PID # cleanup_workdir stops it too
-start_our_server 0 --workers 1 --proxy "/=http://127.0.0.1:$BACKEND_PORT" --upstream-keepalive 64
-sed "s|@BACKEND@|$BACKEND_PORT|g" "$ROOT/scripts/nginx-proxy.conf" >"$WORK/nginx-proxy.conf"
+start_our_server 0 --workers 1 --proxy "/=http://127.0.0.1:$BACKEND_PORT" --upstream-keepalive "$KEEPALIVE"
+sed -e "s|@BACKEND@|$BACKEND_PORT|g" -e "s|@KEEPALIVE@|$KEEPALIVE|g" "$ROOT/scripts/nginx-proxy.conf" >"$WORK/nginx-proxy.conf"
 start_nginx 0 "$WORK/nginx-proxy.conf"
 NGINX_MASTER=$(cat "$WORK/nginx/nginx.pid")
 for port in "$SERVER_PORT" "$NGINX_PORT"; do
@@ -54,8 +58,8 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS done" >&2
 done
 python3 "$ROOT/scripts/lib/compare_summary.py" "$OUT" \
-  "backend: our server --workers 1 on CPU 0; proxies (ours --workers 1 --upstream-keepalive 64 / nginx 1 worker, keepalive 64) on CPU 0; loadgen -t1 -c$CONNS -d$DURATION on CPU $GEN_CPU; target CPU = the proxy process alone; $ROUNDS rounds interleaved ours/nginx" \
-  "scripts/compare-proxy.sh --rounds $ROUNDS --duration $DURATION --connections $CONNS"
+  "backend: our server --workers 1 on CPU 0; proxies (ours --workers 1 --upstream-keepalive $KEEPALIVE / nginx 1 worker, keepalive $KEEPALIVE) on CPU 0; loadgen -t1 -c$CONNS -d$DURATION on CPU $GEN_CPU; target CPU = the proxy process alone; $ROUNDS rounds interleaved ours/nginx" \
+  "scripts/compare-proxy.sh --rounds $ROUNDS --duration $DURATION --connections $CONNS --keepalive $KEEPALIVE"
 compare_charts "$OUT"
 kill -INT "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
 grep 'proxied' "$WORK/server.err" | head -n 1 >&2 || true

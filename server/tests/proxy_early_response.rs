@@ -99,3 +99,45 @@ fn a_chunked_upload_refused_at_its_head_gets_the_upstreams_answer_when_the_upstr
     let s = proxy.stats();
     assert_eq!((s.proxied, s.upstream_bad_gateway, s.upstream_idle), (1, 0, 0));
 }
+
+#[test]
+fn an_interim_100_continue_during_an_upload_does_not_cut_it_short() {
+    const BODY: usize = 8 << 20;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Reads the head, says 100 Continue, reads the whole body, answers with its size.
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let head_end = loop {
+            if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let n = s.read(&mut buf).unwrap();
+            got.extend_from_slice(&buf[..n]);
+        };
+        s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
+        let mut body = got.len() - head_end;
+        while body < BODY {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "EOF after {body} body bytes");
+            body += n;
+        }
+        let size = body.to_string();
+        let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{size}", size.len());
+        s.write_all(reply.as_bytes()).unwrap();
+    });
+    let proxy = proxy_to(addr);
+    let mut c = Client::connect(proxy.addr());
+    let mut writer = c.stream.try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        let head = format!("PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: {BODY}\r\n\r\n");
+        writer.write_all(head.as_bytes()).unwrap();
+        writer.write_all(&vec![b'u'; BODY]).unwrap();
+    });
+    let r = c.read_response();
+    sender.join().unwrap();
+    assert_eq!((r.status, r.body_text()), (200, BODY.to_string().as_str()));
+    assert_eq!(r.header("connection"), None);
+}

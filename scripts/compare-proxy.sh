@@ -2,8 +2,8 @@
 # Our reverse proxy against nginx's proxy_pass, driven by loadgen (issue 17's rig).
 #
 # Backend: our server's /plaintext, one worker on CPU 0. Proxies under test, both one worker
-# on CPU 0: ours (--proxy /=http://backend --upstream-keepalive 64) and nginx (proxy_pass,
-# upstream keepalive 64, proxy_http_version 1.1; scripts/nginx-proxy.conf). loadgen -t1 on
+# on CPU 0: ours (--proxy /=http://backend --upstream-keepalive K) and nginx (proxy_pass,
+# upstream keepalive K, proxy_http_version 1.1; scripts/nginx-proxy.conf). loadgen -t1 on
 # CPU 1, keep-alive /plaintext through the proxy, rounds interleaved (ours, nginx, ...).
 # loadgen --server-pid measures the proxy process alone (nginx: master and worker), so
 # "CPU-us/req" is what proxying one request costs, without the backend.
@@ -13,8 +13,11 @@
 # under the scratch directory, open_file_cache on). /plaintext gives no freshness of its own,
 # so both cache it by that configured lifetime; one request each warms the cache and must
 # then come back X-Cache: HIT, so every measured request is a hit.
+# --keepalive: the idle upstream connections both proxies keep (ours --upstream-keepalive,
+# nginx's upstream keepalive); issue 17's rig is 64.
 #
-# Usage: scripts/compare-proxy.sh [--cache] [--rounds 5] [--duration 5s] [--connections 100] [--out DIR]
+# Usage: scripts/compare-proxy.sh [--cache] [--rounds 5] [--duration 5s] [--connections 100]
+#          [--keepalive 64] [--out DIR]
 # Writes DIR (default target/bench-runs/compare-proxy-<UTC timestamp>/, git-ignored): one
 # loadgen JSON and .hlog per run, summary.json and summary.md (the table also goes to
 # stdout), the latency SVG and throughput-ratio.svg. Run it under flock /tmp/bench.lock.
@@ -24,13 +27,14 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 
-ROUNDS=5 DURATION=5s CONNS=100 OUT="" CACHE=0
+ROUNDS=5 DURATION=5s CONNS=100 KEEPALIVE=64 OUT="" CACHE=0
 while [ $# -gt 0 ]; do
   case $1 in
     --cache) CACHE=1; shift ;;
     --rounds) ROUNDS=${2:?}; shift 2 ;;
     --duration) DURATION=${2:?}; shift 2 ;;
     --connections) CONNS=${2:?}; shift 2 ;;
+    --keepalive) KEEPALIVE=${2:?}; shift 2 ;;
     --out) OUT=${2:?}; shift 2 ;;
     *) echo "compare-proxy.sh: unknown option '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -50,8 +54,8 @@ if [ "$CACHE" = 1 ]; then
   # nginx's workers (nobody, when started as root) write the cache files.
   mkdir -p "$WORK/nginx/cache" && chmod a+rx "$WORK" "$WORK/nginx" && chmod a+rwx "$WORK/nginx/cache"
 fi
-start_our_server 0 --workers 1 --proxy "/=http://127.0.0.1:$BACKEND_PORT" --upstream-keepalive 64 "${OURS_CACHE[@]}"
-sed "s|@BACKEND@|$BACKEND_PORT|g" "$ROOT/scripts/$NGINX_CONF" >"$WORK/$NGINX_CONF"
+start_our_server 0 --workers 1 --proxy "/=http://127.0.0.1:$BACKEND_PORT" --upstream-keepalive "$KEEPALIVE" "${OURS_CACHE[@]}"
+sed -e "s|@BACKEND@|$BACKEND_PORT|g" -e "s|@KEEPALIVE@|$KEEPALIVE|g" "$ROOT/scripts/$NGINX_CONF" >"$WORK/$NGINX_CONF"
 start_nginx 0 "$WORK/$NGINX_CONF"
 NGINX_MASTER=$(cat "$WORK/nginx/nginx.pid")
 for port in "$SERVER_PORT" "$NGINX_PORT"; do
@@ -74,8 +78,8 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS done" >&2
 done
 python3 "$ROOT/scripts/lib/compare_summary.py" "$OUT" \
-  "backend: our server --workers 1 on CPU 0; proxies (ours --workers 1 --upstream-keepalive 64$OURS_DESC / nginx 1 worker, keepalive 64$NGINX_DESC) on CPU 0; loadgen -t1 -c$CONNS -d$DURATION on CPU $GEN_CPU; target CPU = the proxy process alone; $ROUNDS rounds interleaved ours/nginx" \
-  "scripts/compare-proxy.sh$([ "$CACHE" = 1 ] && echo ' --cache') --rounds $ROUNDS --duration $DURATION --connections $CONNS"
+  "backend: our server --workers 1 on CPU 0; proxies (ours --workers 1 --upstream-keepalive $KEEPALIVE$OURS_DESC / nginx 1 worker, keepalive $KEEPALIVE$NGINX_DESC) on CPU 0; loadgen -t1 -c$CONNS -d$DURATION on CPU $GEN_CPU; target CPU = the proxy process alone; $ROUNDS rounds interleaved ours/nginx" \
+  "scripts/compare-proxy.sh$([ "$CACHE" = 1 ] && echo ' --cache') --rounds $ROUNDS --duration $DURATION --connections $CONNS --keepalive $KEEPALIVE"
 compare_charts "$OUT"
 kill -INT "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
 grep 'proxied' "$WORK/server.err" | tail -n 1 >&2 || true

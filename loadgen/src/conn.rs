@@ -148,15 +148,12 @@ impl Conn {
         let Some(io) = &mut self.io else {
             return Ok(false);
         };
-        let failed = |e: io::Error| reason::tls_error(&e).map_or_else(|| e.to_string(), reason::describe);
-        io.flush().map_err(failed)?;
-        match io.read(scratch, cipher) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(failed(e)),
-            Ok(Got { n: 0, .. }) => return Err("the server closed the connection".into()),
-            Ok(_) => return Err("the server sent data before the request".into()),
-        }
-        Ok(!io.is_handshaking())
+        io.handshake(scratch, cipher)
+            .map_err(|e| match reason::tls_error(&e) {
+                Some(tls) => reason::describe(tls),
+                None if e.kind() == io::ErrorKind::UnexpectedEof => "the server closed the connection".into(),
+                None => e.to_string(),
+            })
     }
 
     /// The attempt succeeded: the connection carries requests from now on.

@@ -4,15 +4,13 @@
 
 use crate::tls_sessions::RunSessions;
 use rustls::client::Resumption;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, Error};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use transport::{pem, provider, reason};
+use transport::reason;
 
 /// How to verify and resume, from the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,21 +48,8 @@ impl TlsClient {
     ) -> Result<TlsClient, (&'static str, String)> {
         let server_name = ServerName::try_from(host.to_string())
             .map_err(|_| ("URL", format!("'{host}' is not a valid TLS server name")))?;
-        let builder = ClientConfig::builder_with_provider(provider::crypto())
-            .with_protocol_versions(provider::VERSIONS)
-            .map_err(|e| ("URL", format!("TLS setup: {e}")))?;
-        let mut config = if options.insecure {
-            let verifier = AnyCertificate(provider::crypto());
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verifier))
-                .with_no_client_auth()
-        } else {
-            builder
-                .with_root_certificates(roots(options.cacert.as_deref())?)
-                .with_no_client_auth()
-        };
-        config.alpn_protocols = vec![provider::ALPN_HTTP1.to_vec()];
+        let mut config = transport::client::config(options.cacert.as_deref(), options.insecure)
+            .map_err(|e| ("--cacert", e))?;
         config.resumption = match options.no_resume {
             true => Resumption::disabled(),
             false => Resumption::store(Arc::new(RunSessions::for_connections(connections))),
@@ -122,63 +107,5 @@ fn version_name(v: rustls::ProtocolVersion) -> String {
         rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
         rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
         other => format!("{other:?}"),
-    }
-}
-
-/// The system's trust store plus `--cacert`.
-fn roots(cacert: Option<&Path>) -> Result<RootCertStore, (&'static str, String)> {
-    let mut store = RootCertStore::empty();
-    // Unreadable system roots are not fatal: --cacert may be all that is needed.
-    store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-    if let Some(path) = cacert {
-        let certs = pem::certificates(path).map_err(|e| ("--cacert", e))?;
-        for cert in certs {
-            store.add(cert).map_err(|e| {
-                (
-                    "--cacert",
-                    format!("{}: not a CA certificate: {e}", path.display()),
-                )
-            })?;
-        }
-    }
-    Ok(store)
-}
-
-/// `-k`: any certificate is accepted, but the handshake must still be signed by its key.
-#[derive(Debug)]
-struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }

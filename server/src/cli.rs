@@ -6,7 +6,7 @@ use crate::proxy::spec::ProxyRoute;
 use crate::tls::TlsFiles;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -93,8 +93,13 @@ pub struct Args {
     #[arg(long, default_value_t = 32, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     pub upstream_keepalive: u32,
 
-    /// Time allowed to connect to an upstream and between two reads of its response; past
-    /// it the client gets 504 (or, mid-body, a closed connection).
+    /// Time allowed to connect to an upstream; past it the client gets 504.
+    #[arg(long, default_value = "5s", value_name = "DUR", value_parser = parse_duration)]
+    pub upstream_connect_timeout: Duration,
+
+    /// Time allowed for an upstream's response to begin once the request is sent, and
+    /// between two reads of it; past it the client gets 504 (or, mid-body, a closed
+    /// connection).
     #[arg(long, default_value = "30s", value_name = "DUR", value_parser = parse_duration)]
     pub upstream_timeout: Duration,
 
@@ -109,6 +114,18 @@ pub struct Args {
     /// without it such responses are not stored.
     #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "cache_size")]
     pub cache_valid: Option<Duration>,
+    /// How long an idle pooled upstream connection is kept before it is closed.
+    #[arg(long, default_value = "60s", value_name = "DUR", value_parser = parse_duration)]
+    pub upstream_idle_timeout: Duration,
+
+    /// https:// upstreams: CA certificates (PEM) trusted besides the system's roots.
+    #[arg(long, value_name = "FILE", value_parser = parse_ca_file)]
+    pub upstream_ca: Option<PathBuf>,
+
+    /// https:// upstreams: accept any certificate (the handshake is still checked against
+    /// the certificate's key). For testing only.
+    #[arg(long)]
+    pub upstream_insecure: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -144,6 +161,12 @@ pub fn resolve_secret(from_file: Option<Secret>) -> Result<Option<Secret>, Strin
             .map_err(|e| format!("{SECRET_ENV}: {e}")),
         (None, None) => Ok(None),
     }
+}
+
+/// A CA file is read now, so that a bad one is an error naming the flag.
+fn parse_ca_file(path: &str) -> Result<PathBuf, String> {
+    transport::client::config(Some(Path::new(path)), false)?;
+    Ok(PathBuf::from(path))
 }
 
 fn parse_root(s: &str) -> Result<PathBuf, String> {
@@ -205,9 +228,13 @@ impl Args {
             tls,
             proxy: self.proxy,
             upstream_keepalive: self.upstream_keepalive as usize,
+            upstream_connect_timeout: self.upstream_connect_timeout,
             upstream_timeout: self.upstream_timeout,
             cache_size: self.cache_size,
             cache_valid: self.cache_valid,
+            upstream_idle_timeout: self.upstream_idle_timeout,
+            upstream_ca: self.upstream_ca,
+            upstream_insecure: self.upstream_insecure,
             db_delay: Duration::ZERO,
         })
     }
@@ -231,8 +258,14 @@ mod tests {
                 (c.header_timeout, c.keepalive_timeout, c.shutdown_timeout),
                 (c.max_header_bytes, c.max_body_bytes),
                 (c.root.clone(), c.data_dir.clone(), c.group_commit),
-                (c.proxy.clone(), c.upstream_keepalive, c.upstream_timeout),
+                (c.proxy.clone(), c.upstream_keepalive),
                 (c.cache_size, c.cache_valid),
+                (
+                    c.upstream_connect_timeout,
+                    c.upstream_timeout,
+                    c.upstream_idle_timeout,
+                ),
+                (c.upstream_ca.clone(), c.upstream_insecure),
             )
         };
         assert_eq!(pick(&cfg), pick(&d));

@@ -38,7 +38,10 @@ pub struct Config {
     pub proxy: Vec<ProxyRoute>,
     /// Idle keep-alive connections each worker keeps per upstream.
     pub upstream_keepalive: usize,
-    /// Time allowed to connect to an upstream, and between two reads of its response.
+    /// Time allowed to connect to an upstream.
+    pub upstream_connect_timeout: Duration,
+    /// Time allowed for an upstream's response to begin once the request is sent, and
+    /// between two reads of it (nginx's `proxy_read_timeout`).
     pub upstream_timeout: Duration,
     /// `--cache-size`: bytes of proxied responses kept in memory, split evenly across
     /// workers (0: no cache).
@@ -46,6 +49,12 @@ pub struct Config {
     /// `--cache-valid`: how long a cacheable response without freshness information stays
     /// fresh (none: such responses are not stored).
     pub cache_valid: Option<Duration>,
+    /// How long a pooled upstream connection may sit idle before it is closed.
+    pub upstream_idle_timeout: Duration,
+    /// https:// upstreams: certificates trusted besides the system's roots (PEM).
+    pub upstream_ca: Option<PathBuf>,
+    /// https:// upstreams: any certificate is accepted (testing only).
+    pub upstream_insecure: bool,
     /// Tests only: the database sleeps this long before each commit (a slow disk).
     #[doc(hidden)]
     pub db_delay: Duration,
@@ -74,9 +83,13 @@ impl Default for Config {
             tls: None,
             proxy: Vec::new(),
             upstream_keepalive: 32,
+            upstream_connect_timeout: Duration::from_secs(5),
             upstream_timeout: Duration::from_secs(30),
             cache_size: 0,
             cache_valid: None,
+            upstream_idle_timeout: Duration::from_secs(60),
+            upstream_ca: None,
+            upstream_insecure: false,
             db_delay: Duration::ZERO,
         }
     }

@@ -95,7 +95,8 @@ pub struct Stats {
     /// Connections opened to upstreams, and requests that reused a pooled one.
     pub upstream_connects: u64,
     pub upstream_reused: u64,
-    /// Requests moved to another upstream after a failed connect (nothing sent).
+    /// Requests moved to another upstream after a failed connect (nothing sent), or to a
+    /// fresh connection after a pooled one turned out closed by its upstream.
     pub upstream_retries: u64,
     /// Proxied requests answered 502 (no upstream, refused, malformed response) and 504 (timeout).
     pub upstream_bad_gateway: u64,

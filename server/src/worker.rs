@@ -124,7 +124,10 @@ impl Worker {
                         self.check_shutdown(now);
                         self.deliver_replies(now);
                     }
-                    Token(t) if t >= UPSTREAM_TOKENS => self.upstream_event(t - UPSTREAM_TOKENS, now),
+                    Token(t) if t >= UPSTREAM_TOKENS => {
+                        let hup = event.is_read_closed() || event.is_error();
+                        self.upstream_event(t - UPSTREAM_TOKENS, hup, now);
+                    }
                     Token(t) => {
                         let hup = event.is_read_closed() || event.is_error();
                         self.with_conn(t - FIRST_CONN, now, |conn, ctx| conn.on_ready(ctx, hup));
@@ -133,6 +136,9 @@ impl Worker {
             }
             self.expire_timers(now);
             self.resume_cache_waiters(now);
+            if let Some(proxy) = &mut self.proxy {
+                proxy.tidy(now);
+            }
             self.send_jobs(now);
             if self.accept_paused_until.is_some_and(|t| t <= now) {
                 self.accept_paused_until = None;
@@ -157,6 +163,7 @@ impl Worker {
             self.timers.next_deadline(),
             self.accept_paused_until,
             self.drain_deadline,
+            self.proxy.as_ref().and_then(Proxy::next_idle_expiry),
         ]
         .into_iter()
         .flatten()
@@ -217,8 +224,8 @@ impl Worker {
     }
 
     /// An upstream socket's event goes to the client connection it works for.
-    fn upstream_event(&mut self, key: usize, now: Instant) {
-        let Some((client, conn_id)) = self.proxy.as_mut().and_then(|p| p.on_event(key)) else {
+    fn upstream_event(&mut self, key: usize, hup: bool, now: Instant) {
+        let Some((client, conn_id)) = self.proxy.as_mut().and_then(|p| p.on_event(key, hup)) else {
             return;
         };
         if self.conns.get(client).is_some_and(|c| c.id == conn_id) {

@@ -94,6 +94,10 @@ fn bad_flags_exit_2_naming_the_flag() {
         (&["--header-timeout", "soon"], "--header-timeout"),
         (&["--keepalive-timeout", "0s"], "--keepalive-timeout"),
         (&["--max-conns", "-1"], "--max-conns"),
+        (&["--upstream-connect-timeout", "0"], "--upstream-connect-timeout"),
+        (&["--upstream-timeout", "never"], "--upstream-timeout"),
+        (&["--upstream-idle-timeout", "0ms"], "--upstream-idle-timeout"),
+        (&["--upstream-ca", "/nonexistent.pem"], "--upstream-ca"),
         (&["--bogus"], "--bogus"),
     ] {
         let out = Command::new(SERVER_BIN).args(args).output().unwrap();

@@ -71,7 +71,10 @@ fn slow_upstream_is_504() {
     let mut c = Client::connect(proxy.addr());
     let started = Instant::now();
     let r = c.request(GET_PLAINTEXT);
-    assert_eq!((r.status, r.body_text()), (504, "504 Gateway Timeout\n"));
+    assert_eq!(
+        (r.status, r.body_text()),
+        (504, "504 Gateway Timeout: the upstream did not answer in time\n")
+    );
     let waited = started.elapsed();
     assert!(waited >= timeout && waited < Duration::from_secs(3), "{waited:?}");
     assert_eq!(proxy.stats().upstream_gateway_timeout, 1);

@@ -6,10 +6,12 @@
 //! only `read`, `write` and `flush`.
 //!
 //! - [`session`]: one TLS session's reading, writing and closing over a socket.
+//! - [`client`]: the client side's settings (trust roots, ALPN).
 //! - [`pem`]: certificate, key and CA files, with errors that name the file.
 //! - [`provider`]: the crypto provider, protocol versions and ALPN, chosen once.
 //! - [`reason`]: a TLS failure in a few words (what a user is told).
 
+pub mod client;
 pub mod pem;
 pub mod provider;
 pub mod reason;
@@ -62,6 +64,24 @@ where
 
     pub fn is_handshaking(&self) -> bool {
         self.tls.as_ref().is_some_and(|t| t.conn().is_handshaking())
+    }
+
+    /// Drives a client's handshake on each event: `Ok(true)` once it is done. The peer
+    /// closing first is `UnexpectedEof`, and data before any request `InvalidData`.
+    pub fn handshake(&mut self, out: &mut [u8], scratch: &mut [u8]) -> io::Result<bool> {
+        self.flush()?;
+        match self.read(out, scratch) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+            Ok(Got { n: 0, .. }) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the server sent data before the request",
+                ));
+            }
+        }
+        Ok(!self.is_handshaking())
     }
 
     /// Reads plaintext into `out`. `scratch` is the caller's buffer for ciphertext (one per

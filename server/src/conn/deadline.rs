@@ -22,8 +22,10 @@ pub enum TimerKind {
     WriteProgress,
     /// Output waiting and the client not reading: closed at `--keepalive-timeout`.
     WriteStall,
-    /// Waiting on an upstream (connect, response, next piece of the body): 504 (or a close
-    /// once the response is under way) at `--upstream-timeout`.
+    /// Waiting for an upstream connection to be accepted: 504 at `--upstream-connect-timeout`.
+    UpstreamConnect,
+    /// Waiting on an upstream (response, next piece of the body): 504 (or a close once the
+    /// response is under way) at `--upstream-timeout`.
     Upstream,
     /// Waiting for another request's response to fill the cache: at the end of the wait
     /// the request goes upstream itself.
@@ -37,16 +39,22 @@ impl Conn {
         if self.life == Life::Lingering {
             return; // its deadline is the linger's end
         }
-        if let Some(Awaiting::Upstream { .. }) = self.awaiting {
-            if self.wbuf.len() - self.wpos >= WRITE_LIMIT {
+        if let Some(Awaiting::Upstream { key, .. }) = self.awaiting {
+            let (kind, limit) = if self.wbuf.len() - self.wpos >= WRITE_LIMIT {
                 // The client is the one not keeping up.
-                if self.timer != TimerKind::WriteStall {
-                    self.deadline = ctx.now + cfg.keepalive_timeout;
-                    self.timer = TimerKind::WriteStall;
-                }
-            } else if self.timer != TimerKind::Upstream {
-                self.deadline = ctx.now + cfg.upstream_timeout;
-                self.timer = TimerKind::Upstream;
+                (TimerKind::WriteStall, cfg.keepalive_timeout)
+            } else if ctx
+                .proxy
+                .as_deref()
+                .is_some_and(|p| p.is_connecting(key as usize))
+            {
+                (TimerKind::UpstreamConnect, cfg.upstream_connect_timeout)
+            } else {
+                (TimerKind::Upstream, cfg.upstream_timeout)
+            };
+            if self.timer != kind {
+                self.deadline = ctx.now + limit;
+                self.timer = kind;
             }
             return;
         }
@@ -101,7 +109,7 @@ impl Conn {
                 self.fail(ctx, HttpError::Timeout);
                 self.on_ready(ctx, false)
             }
-            TimerKind::Upstream => self.upstream_deadline(ctx),
+            TimerKind::Upstream | TimerKind::UpstreamConnect => self.upstream_deadline(ctx),
             TimerKind::CacheLock => self.cache_wait_over(ctx),
             _ => Verdict::Close,
         }

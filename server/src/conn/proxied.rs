@@ -14,6 +14,7 @@ use crate::proxy::{ClientSide, Origin, Outgoing, Pumped, RequestBody};
 use http_wire::chunked::{ChunkedDecoder, Cursor};
 use http_wire::framing::Framing;
 use http_wire::request::{self, Head};
+use http_wire::status;
 use std::io;
 
 /// What a connection waits for before it answers anything more.
@@ -332,6 +333,16 @@ impl Conn {
         else {
             return Ok(());
         };
+        // Ended while the client's body is still arriving (answered early, or failed): the
+        // rest of the body is not read through; the connection closes after a linger.
+        let mid_upload = matches!(self.phase, Phase::Upload(_));
+        let persistence = if mid_upload {
+            Persistence::Close
+        } else {
+            persistence
+        };
+        let out = (&mut self.wbuf, &mut self.file_out);
+        let res = Responder::new(out, ctx.scratch, ctx.date.line(), persistence, head_only);
         let close = match pumped {
             Pumped::Pending => return Ok(()),
             Pumped::Broken => {
@@ -341,16 +352,22 @@ impl Conn {
             }
             Pumped::Done { close } => close,
             Pumped::Failed(status) => {
-                let out = (&mut self.wbuf, &mut self.file_out);
-                Responder::new(out, ctx.scratch, ctx.date.line(), persistence, head_only)
-                    .send_text_status(status, &[]);
+                res.send_text_status(status, &[]);
+                persistence == Persistence::Close
+            }
+            Pumped::TimedOut(reason) => {
+                res.send_text_detail(status::GATEWAY_TIMEOUT, reason, &[]);
                 persistence == Persistence::Close
             }
         };
         self.awaiting = None;
         ctx.stats.requests.add(1);
-        if close {
-            self.life = Life::Closing { linger: false };
+        if mid_upload {
+            self.phase = Phase::Head;
+            self.rstart = self.rend;
+        }
+        if close || mid_upload {
+            self.life = Life::Closing { linger: mid_upload };
         }
         Ok(())
     }

@@ -7,16 +7,17 @@
 use super::cache::Cache;
 use super::relay;
 use super::upstream::Stage;
-use super::{Proxy, UPSTREAM_TOKENS, return_buffers};
+use super::{Proxy, UPSTREAM_TOKENS};
 use crate::buffers::BufferPool;
 use crate::http::response::Persistence;
 use http_wire::response;
 use http_wire::status::{self, Status};
 use mio::{Interest, Token};
 use std::time::Instant;
+use transport::Transport;
 
 /// A response head larger than this is refused (502), like a request head over the limit.
-const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+pub(super) const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 /// Upstream reads of a response body take up to this much at a time.
 const BODY_READ: usize = 64 * 1024;
 
@@ -30,6 +31,9 @@ pub enum Pumped {
     Done { close: bool },
     /// Nothing of the response reached the client: answer with this status instead.
     Failed(Status),
+    /// Nothing of the response reached the client before the upstream timed out: answer
+    /// 504 with this reason.
+    TimedOut(&'static str),
     /// The response was cut off after its head went to the client: close the client.
     Broken,
 }
@@ -62,15 +66,33 @@ impl Proxy {
                     if !up.ready {
                         return Pumped::Pending;
                     }
-                    match up.connected() {
-                        Ok(true) => up.stage = Stage::Sending,
-                        Ok(false) => {
-                            up.ready = false;
-                            return Pumped::Pending;
-                        }
+                    // The connect's first event says it completed or failed; a failure comes
+                    // back from the first write (ECONNREFUSED...), so neither SO_ERROR nor
+                    // the peer's address is asked for (two syscalls per new connection).
+                    if self.connected(key).is_err() {
+                        return self.fail(key, Cause::Io, pool, now);
+                    }
+                }
+                Stage::Handshaking => {
+                    if !up.ready {
+                        return Pumped::Pending;
+                    }
+                    match self.handshake(key) {
+                        Ok(true) => {}
+                        Ok(false) => return Pumped::Pending,
                         Err(_) => return self.fail(key, Cause::Io, pool, now),
                     }
                 }
+                Stage::Sending if up.ready && up.sent_any => match self.response_began(key) {
+                    // A response before the request is all sent (an upload refused early).
+                    Ok(true) => {
+                        if let Some(done) = self.take_input(key, out, pool, now) {
+                            return done;
+                        }
+                    }
+                    Ok(false) => self.conns[key].ready = false,
+                    Err(_) => return self.fail(key, Cause::Io, pool, now),
+                },
                 Stage::Sending => match up.send() {
                     Ok(true) if !up.body_done => {
                         // A streamed body: what was queued is out; room for more, and
@@ -81,20 +103,30 @@ impl Proxy {
                         return Pumped::Pending;
                     }
                     Ok(true) => {
-                        pool.give_write(std::mem::take(&mut up.out));
+                        if !(up.reused && up.replayable) {
+                            pool.give_write(std::mem::take(&mut up.out));
+                        } // else kept until the response, to send again if the connection is stale
                         up.stage = Stage::Head;
                         // Nothing can be in the socket before the request is: the response
                         // brings a new edge, so no read need try first (and meet EAGAIN).
                         up.ready = false;
                     }
                     Ok(false) => return Pumped::Pending,
-                    Err(_) => return self.fail(key, Cause::Io, pool, now),
+                    // The upstream may have answered and closed before taking it all.
+                    Err(_) => match self.response_began(key) {
+                        Ok(true) => {
+                            if let Some(done) = self.take_input(key, out, pool, now) {
+                                return done;
+                            }
+                        }
+                        _ => return self.fail(key, Cause::Io, pool, now),
+                    },
                 },
                 Stage::Head | Stage::Body(_) => {
                     if out.len() >= limit || !up.ready {
                         return Pumped::Pending;
                     }
-                    match up.receive() {
+                    match up.receive(&mut self.tls_scratch) {
                         Ok(None) => return Pumped::Pending,
                         Ok(Some(0)) => return self.at_eof(key, out, pool, now),
                         Ok(Some(_)) => {
@@ -120,7 +152,11 @@ impl Proxy {
         let up = &mut self.conns[key];
         let mut start = 0;
         if matches!(up.stage, Stage::Head) {
-            let client = up.facts.client;
+            let mut client = up.facts.client;
+            if up.early && !up.body_done {
+                // The client is still sending a body no one will read (see `early`).
+                client.persistence = Persistence::Close;
+            }
             let head = match response::parse(&up.input[..up.filled], client.head_request) {
                 Ok(None) if up.filled < MAX_RESPONSE_HEAD => return None,
                 Ok(Some(h)) if h.status == 101 => return Some(self.fail(key, Cause::Malformed, pool, now)),
@@ -136,29 +172,24 @@ impl Proxy {
             if let (Some(fill), Some(cache)) = (up.fill.as_deref_mut(), self.cache.as_mut()) {
                 if cache.on_head(fill, &up.input[..head.len], &head, client, out, now) {
                     // A 304 refreshed the entry, which answered the client.
-                    up.reusable = !head.close && up.filled == head.len;
+                    up.reusable = !head.close && !up.early && up.filled == head.len;
                     up.close_client = client.persistence == Persistence::Close;
-                    return Some(self.finish(key, pool));
+                    return Some(self.finish(key, pool, now));
                 }
             }
             let (body, close) = relay::write_head(out, &up.input[..head.len], &head, client);
             if let Some(fill) = &up.fill {
                 Cache::relayed_head(out, fill);
             }
-            up.reusable = !head.close;
+            up.reusable = !head.close && !up.early;
             up.close_client = close;
             start = head.len;
             match body {
                 None => {
                     up.reusable &= up.filled == head.len;
-                    return Some(self.finish(key, pool));
+                    return Some(self.finish(key, pool, now));
                 }
-                Some(body) => {
-                    up.stage = Stage::Body(body);
-                    if up.input.len() < BODY_READ {
-                        up.input.resize(BODY_READ, 0);
-                    }
-                }
+                Some(body) => up.stage = Stage::Body(body),
             }
         }
         let Stage::Body(body) = &mut up.stage else {
@@ -173,9 +204,17 @@ impl Proxy {
         match relayed {
             Ok(r) if r.done => {
                 up.reusable &= start + r.used == filled;
-                Some(self.finish(key, pool))
+                Some(self.finish(key, pool, now))
             }
-            Ok(_) => None,
+            Ok(_) => {
+                // More body to come: read it in larger pieces. Not before: most bodies come
+                // whole with their head, and growing (zeroing) 60 KiB for each of them was
+                // the proxy's largest cost outside the kernel.
+                if up.input.len() < BODY_READ {
+                    up.input.resize(BODY_READ, 0);
+                }
+                None
+            }
             Err(_) => Some(self.fail(key, Cause::Malformed, pool, now)),
         }
     }
@@ -188,39 +227,31 @@ impl Proxy {
             _ => false,
         };
         match complete {
-            true => self.finish(key, pool),
+            true => self.finish(key, pool, now),
             false => self.fail(key, Cause::Io, pool, now),
         }
     }
 
     /// The response is relayed: the connection goes back to its pool if it may be used
     /// again and the pool has room, else it is closed.
-    fn finish(&mut self, key: usize, pool: &mut BufferPool) -> Pumped {
+    fn finish(&mut self, key: usize, pool: &mut BufferPool, now: Instant) -> Pumped {
         let up = &mut self.conns[key];
         if let (Some(fill), Some(cache)) = (up.fill.take(), &mut self.cache) {
             cache.complete(fill);
         }
         let close = up.close_client;
-        let member = &mut self.members[up.group][up.member];
-        member.succeeded();
+        self.members[up.group][up.member].succeeded();
         self.stats.proxied.add(1);
-        if !up.reusable || member.idle.len() >= self.keepalive {
-            self.close(key, pool);
-            return Pumped::Done { close };
-        }
-        member.in_flight -= 1;
-        member.idle.push(key);
-        self.stats.upstream_idle.add(1);
-        up.stage = Stage::Idle;
-        up.owner = None;
-        up.ready = false;
-        return_buffers(up, pool);
+        self.put_idle(key, pool, now);
         Pumped::Done { close }
     }
 
     /// The exchange failed: retried on another member when it is idempotent and nothing
     /// of it was sent, else 502 (or a cut-off response once the head went out).
     fn fail(&mut self, key: usize, cause: Cause, pool: &mut BufferPool, now: Instant) -> Pumped {
+        if cause == Cause::Io && self.is_stale(key) && self.reconnect(key) {
+            return Pumped::Pending;
+        }
         let up = &self.conns[key];
         let (group, member) = (up.group, up.member);
         self.members[group][member].failed(now);
@@ -244,26 +275,26 @@ impl Proxy {
         {
             tried |= 1 << member.min(63);
             // An idle pooled connection of that member takes over, else a new one.
-            let (socket, stage) = match self.members[group][member].idle.pop() {
+            let (io, stage) = match self.members[group][member].idle.pop() {
                 Some(idle) => {
                     self.stats.upstream_idle.sub(1);
                     self.stats.upstream_reused.add(1);
-                    (self.conns.remove(idle).socket, Stage::Sending)
+                    (self.conns.remove(idle).io, Stage::Sending)
                 }
                 None => match self.connect_socket(group, member) {
-                    Ok(socket) => (socket, Stage::Connecting),
+                    Ok(socket) => (Transport::plain(socket), Stage::Connecting),
                     Err(_) => {
                         self.members[group][member].failed(now);
                         continue;
                     }
                 },
             };
-            let mut socket = socket;
+            let mut io = io;
             let token = Token(UPSTREAM_TOKENS + key);
             let interest = Interest::READABLE | Interest::WRITABLE;
             let registered = match stage {
-                Stage::Sending => self.registry.reregister(&mut socket, token, interest),
-                _ => self.registry.register(&mut socket, token, interest),
+                Stage::Sending => self.registry.reregister(&mut io.socket, token, interest),
+                _ => self.registry.register(&mut io.socket, token, interest),
             };
             if registered.is_err() {
                 continue;
@@ -271,11 +302,13 @@ impl Proxy {
             self.members[group][old].in_flight -= 1;
             self.members[group][member].in_flight += 1;
             let up = &mut self.conns[key];
-            up.socket = socket;
+            up.io = io;
             up.member = member;
             up.tried = tried;
             // A pooled connection is writable now; a new one says so with an event.
             up.ready = matches!(stage, Stage::Sending);
+            up.reused = matches!(stage, Stage::Sending);
+            up.hup = false; // that was the old socket's
             up.stage = stage;
             up.out_pos = 0;
             self.stats.upstream_retries.add(1);
@@ -288,12 +321,25 @@ impl Proxy {
     pub fn timed_out(&mut self, key: usize, pool: &mut BufferPool, now: Instant) -> Pumped {
         let up = &self.conns[key];
         self.members[up.group][up.member].failed(now);
-        let relayed = matches!(up.stage, Stage::Body(_));
+        let stage_reason = match up.stage {
+            Stage::Body(_) => None,
+            Stage::Connecting => Some("connecting to the upstream timed out"),
+            Stage::Handshaking => Some("the TLS handshake with the upstream timed out"),
+            _ => Some("the upstream did not answer in time"),
+        };
         self.close(key, pool);
-        if relayed {
+        let Some(reason) = stage_reason else {
             return Pumped::Broken;
-        }
+        };
         self.stats.upstream_gateway_timeout.add(1);
-        Pumped::Failed(status::GATEWAY_TIMEOUT)
+        Pumped::TimedOut(reason)
+    }
+
+    /// Whether the exchange on `key` is still connecting, TLS handshake included (the
+    /// connect timeout applies, as nginx's proxy_connect_timeout does).
+    pub fn is_connecting(&self, key: usize) -> bool {
+        self.conns
+            .get(key)
+            .is_some_and(|up| matches!(up.stage, Stage::Connecting | Stage::Handshaking))
     }
 }

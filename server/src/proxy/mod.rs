@@ -8,14 +8,19 @@
 //! - [`balance`]: least in-flight with passive health.
 //! - [`forward`] / [`relay`]: the request and the response as they cross the proxy.
 //! - [`upstream`]: one upstream connection; [`exchange`]: driving it for a client.
+//! - [`pool`]: the keep-alive pools, their idle timeout and stale connections.
+//! - [`tls`]: https:// upstreams; [`early`]: a response that comes before the request is sent.
 //! - [`cache`]: the response cache (`--cache-size`).
 
 mod balance;
 pub mod cache;
+mod early;
 mod exchange;
 mod forward;
+mod pool;
 mod relay;
 pub mod spec;
+mod tls;
 mod upstream;
 
 pub use exchange::Pumped;
@@ -31,12 +36,14 @@ use http_wire::request::Head;
 use http_wire::status::{self, Status};
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
+use rustls::ClientConfig;
 use slab::Slab;
 use spec::ProxyRoute;
 use std::io;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use transport::Transport;
 use upstream::{Owner, RequestFacts, Stage, UpstreamConn};
 
 /// Upstream connections' tokens start here; client connections' stay below.
@@ -54,6 +61,12 @@ pub struct Proxy {
     conns: Slab<UpstreamConn>,
     registry: Registry,
     keepalive: usize,
+    /// Some pool went over `keepalive` since the last `tidy`.
+    overfull: bool,
+    idle_timeout: Duration,
+    /// With https:// upstreams: the TLS client settings, and a buffer for ciphertext.
+    tls_config: Option<Arc<ClientConfig>>,
+    tls_scratch: Vec<u8>,
     stats: Arc<WorkerCounters>,
     /// Per client connection slot: its id and address, asked of the socket once per
     /// connection rather than once per request (a `getpeername` was a sixth of the
@@ -83,6 +96,14 @@ impl Proxy {
             return Ok(None);
         }
         let routes = spec::sorted(cfg.proxy.clone());
+        let https = routes.iter().flat_map(|r| &r.upstreams).any(|u| u.tls.is_some());
+        let tls_config = match https {
+            false => None,
+            true => Some(Arc::new(
+                transport::client::config(cfg.upstream_ca.as_deref(), cfg.upstream_insecure)
+                    .map_err(|e| io::Error::other(format!("--upstream-ca {e}")))?,
+            )),
+        };
         let members = routes
             .iter()
             .map(|r| r.upstreams.iter().map(|_| Member::default()).collect())
@@ -97,6 +118,10 @@ impl Proxy {
             conns: Slab::new(),
             registry: registry.try_clone()?,
             keepalive: cfg.upstream_keepalive,
+            overfull: false,
+            idle_timeout: cfg.upstream_idle_timeout,
+            tls_scratch: vec![0; if https { tls::TLS_SCRATCH } else { 0 }],
+            tls_config,
             stats,
             clients: Vec::new(),
         }))
@@ -130,15 +155,12 @@ impl Proxy {
             return Err(status::BAD_GATEWAY);
         };
         let tried = 1 << member.min(63);
-        let key = match self.members[group][member].idle.pop() {
+        let key = match self.take_idle(group, member) {
             Some(key) => {
-                self.stats.upstream_idle.sub(1);
-                self.stats.upstream_reused.add(1);
-                self.conns[key].stage = Stage::Sending;
                 self.conns[key].tried = 0;
                 key
             }
-            None => match self.open(group, member, facts) {
+            None => match self.open(group, member, facts, now) {
                 Ok(key) => key,
                 Err(_) => {
                     self.members[group][member].failed(now);
@@ -162,8 +184,11 @@ impl Proxy {
         up.input = pool.take_read();
         up.filled = 0;
         up.sent_any = false;
+        up.received_any = false;
+        up.early = false;
         up.reusable = true;
         up.body_done = matches!(req.body, RequestBody::Whole(_));
+        up.replayable = facts.idempotent && up.body_done;
         let mut origin = req.origin;
         origin.authority = &self.routes[group].upstreams[up.member].authority;
         let (head, body, fields) = (req.head, req.body, req.cache_fields);
@@ -187,7 +212,7 @@ impl Proxy {
     ) -> Result<usize, Status> {
         while let Some(member) = balance::pick(&self.members[group], &mut self.next[group], tried, now) {
             tried |= 1 << member.min(63);
-            match self.open(group, member, facts) {
+            match self.open(group, member, facts, now) {
                 Ok(key) => {
                     self.conns[key].tried = tried;
                     return Ok(key);
@@ -199,13 +224,13 @@ impl Proxy {
         Err(status::BAD_GATEWAY)
     }
 
-    fn open(&mut self, group: usize, member: usize, facts: RequestFacts) -> io::Result<usize> {
+    fn open(&mut self, group: usize, member: usize, facts: RequestFacts, now: Instant) -> io::Result<usize> {
         let socket = self.connect_socket(group, member)?;
         let entry = self.conns.vacant_entry();
         let key = entry.key();
-        let mut up = UpstreamConn::new(socket, group, member, facts);
+        let mut up = UpstreamConn::new(Transport::plain(socket), group, member, facts, now);
         self.registry.register(
-            &mut up.socket,
+            &mut up.io.socket,
             Token(UPSTREAM_TOKENS + key),
             Interest::READABLE | Interest::WRITABLE,
         )?;
@@ -220,20 +245,17 @@ impl Proxy {
         Ok(socket)
     }
 
-    /// A readiness event on an upstream socket: the client it works for, if any. An idle
-    /// pooled connection that became readable was closed (or spoke out of turn): it goes.
-    pub fn on_event(&mut self, key: usize) -> Option<(usize, u64)> {
+    /// A readiness event on an upstream socket (`hup`: the upstream's FIN or an error came
+    /// with it): the client it works for, if any. An idle pooled connection that became
+    /// readable was closed (or spoke out of turn): it goes.
+    pub fn on_event(&mut self, key: usize, hup: bool) -> Option<(usize, u64)> {
         let up = self.conns.get_mut(key)?;
         if matches!(up.stage, Stage::Idle) {
-            if !up.still_usable() {
-                let (group, member) = (up.group, up.member);
-                self.members[group][member].idle.retain(|&k| k != key);
-                self.stats.upstream_idle.sub(1);
-                self.conns.remove(key);
-            }
+            self.idle_event(key);
             return None;
         }
         up.ready = true;
+        up.hup |= hup;
         up.owner.map(|o| (o.key, o.conn_id))
     }
 
@@ -242,12 +264,15 @@ impl Proxy {
     pub fn body_room(&self, key: usize) -> bool {
         self.conns
             .get(key)
-            .is_some_and(|up| up.out.len() - up.out_pos < BODY_PENDING_LIMIT)
+            .is_some_and(|up| up.early || up.out.len() - up.out_pos < BODY_PENDING_LIMIT)
     }
 
     /// Queues a piece of a streamed request body (one chunk if the body goes out chunked).
     pub fn send_body(&mut self, key: usize, data: &[u8], chunked: bool) {
         let up = &mut self.conns[key];
+        if up.early {
+            return; // the upstream has answered: the rest of the body is dropped
+        }
         match chunked {
             true => http_wire::chunked::write_chunk(&mut up.out, data),
             false => up.out.extend_from_slice(data),
@@ -258,7 +283,7 @@ impl Proxy {
     /// The streamed request body is complete.
     pub fn end_body(&mut self, key: usize, chunked: bool) {
         let up = &mut self.conns[key];
-        if chunked {
+        if chunked && !up.early {
             up.out.extend_from_slice(http_wire::chunked::LAST_CHUNK);
         }
         up.body_done = true;

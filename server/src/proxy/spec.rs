@@ -1,6 +1,7 @@
 //! `--proxy PREFIX=URL[,URL...]`: which paths go to which upstream group, checked and
 //! resolved once at start-up.
 
+use rustls::pki_types::ServerName;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 /// One upstream server of a group.
@@ -9,6 +10,9 @@ pub struct Upstream {
     pub addr: SocketAddr,
     /// `host:port` as written, for the `Host` of a request that came without one.
     pub authority: String,
+    /// An https:// upstream: the name its certificate must carry, sent as SNI (the URL's
+    /// host).
+    pub tls: Option<ServerName<'static>>,
 }
 
 /// Requests whose path starts with `prefix` go to one of `upstreams`.
@@ -38,13 +42,17 @@ impl ProxyRoute {
     }
 }
 
-/// `http://host[:port][/]`, resolved now (the first address the resolver gives).
+/// `http://host[:port][/]` or `https://...`, resolved now (the first address the resolver
+/// gives).
 fn parse_url(url: &str) -> Result<Upstream, String> {
-    if url.starts_with("https://") {
-        return Err(format!("{url:?}: https:// upstreams are not supported yet"));
-    }
-    let Some(rest) = url.strip_prefix("http://") else {
-        return Err(format!("{url:?}: an upstream URL must start with http://"));
+    let (rest, tls) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+        (Some(rest), _) => (rest, false),
+        (_, Some(rest)) => (rest, true),
+        _ => {
+            return Err(format!(
+                "{url:?}: an upstream URL must start with http:// or https://"
+            ));
+        }
     };
     let authority = rest.strip_suffix('/').unwrap_or(rest);
     if authority.is_empty() {
@@ -55,10 +63,25 @@ fn parse_url(url: &str) -> Result<Upstream, String> {
             "{url:?}: only scheme, host and port (the request's own path is forwarded)"
         ));
     }
-    let with_port = if authority.ends_with(']') || !authority.contains(':') {
-        format!("{authority}:80")
-    } else {
-        authority.to_string()
+    let has_port = !authority.ends_with(']') && authority.contains(':');
+    let with_port = match (has_port, tls) {
+        (true, _) => authority.to_string(),
+        (false, false) => format!("{authority}:80"),
+        (false, true) => format!("{authority}:443"),
+    };
+    let tls = match tls {
+        false => None,
+        true => {
+            let host = if has_port {
+                authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+            } else {
+                authority
+            };
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let name = ServerName::try_from(host.to_string())
+                .map_err(|_| format!("{url:?}: '{host}' is not a valid TLS server name"))?;
+            Some(name)
+        }
     };
     let addr = with_port
         .to_socket_addrs()
@@ -68,6 +91,7 @@ fn parse_url(url: &str) -> Result<Upstream, String> {
     Ok(Upstream {
         addr,
         authority: authority.to_string(),
+        tls,
     })
 }
 
@@ -89,11 +113,24 @@ mod tests {
         assert_eq!(r.upstreams[1].addr, "127.0.0.1:9001".parse().unwrap());
         assert_eq!(r.upstreams[1].authority, "127.0.0.1:9001");
         let r = ProxyRoute::parse("/=http://127.0.0.1").unwrap();
-        assert_eq!(r.upstreams[0].addr.port(), 80);
+        assert_eq!((r.upstreams[0].addr.port(), &r.upstreams[0].tls), (80, &None));
+        let r = ProxyRoute::parse("/=https://localhost,https://[::1]:8443").unwrap();
+        let names: Vec<_> = r
+            .upstreams
+            .iter()
+            .map(|u| (u.addr.port(), u.tls.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (443, Some(ServerName::try_from("localhost").unwrap())),
+                (8443, Some(ServerName::try_from("::1").unwrap()))
+            ]
+        );
         for (bad, says) in [
             ("/app", "expected PREFIX=URL"),
             ("app=http://127.0.0.1:1", "must start with '/'"),
-            ("/a=https://127.0.0.1:1", "https:// upstreams are not supported"),
+            ("/a=ftp://127.0.0.1:1", "must start with http:// or https://"),
             ("/a=127.0.0.1:1", "must start with http://"),
             ("/a=http://", "no host"),
             ("/a=http://127.0.0.1:1/x", "only scheme, host and port"),

@@ -1,10 +1,12 @@
 //! One connection to an upstream server, in the worker's `mio::Poll` like a client
-//! connection: its socket, the request bytes still to send, the response bytes not yet
-//! relayed, and where it is in its life.
+//! connection: its transport (plain, or TLS to an https:// upstream), the request bytes
+//! still to send, the response bytes not yet relayed, and where it is in its life.
 
 use super::relay::{BodyRelay, ClientSide};
-use mio::net::TcpStream;
-use std::io::{self, Read, Write};
+use rustls::ClientConnection;
+use std::io;
+use std::time::Instant;
+use transport::{Got, Transport};
 
 /// The client connection an upstream connection works for (slab key and id, as database
 /// replies find theirs).
@@ -19,6 +21,8 @@ pub struct Owner {
 pub enum Stage {
     /// Non-blocking connect under way.
     Connecting,
+    /// Connected to an https:// upstream; TLS handshake under way.
+    Handshaking,
     /// Writing the request.
     Sending,
     /// Request sent; reading the response head.
@@ -36,9 +40,8 @@ pub struct RequestFacts {
     pub client: ClientSide,
 }
 
-#[derive(Debug)]
 pub struct UpstreamConn {
-    pub socket: TcpStream,
+    pub io: Transport<ClientConnection>,
     /// Its proxy route (group) and member.
     pub group: usize,
     pub member: usize,
@@ -65,12 +68,34 @@ pub struct UpstreamConn {
     pub close_client: bool,
     /// With `--cache-size`: what the response means to the cache.
     pub fill: Option<Box<super::cache::Fill>>,
+    /// Taken from the keep-alive pool for this request: the upstream may have closed it
+    /// just as the request went out (a stale connection, not a failing upstream).
+    pub reused: bool,
+    /// The request may be sent again on a fresh connection if a reused one turns out
+    /// stale: it is idempotent and its body was here whole (nothing streamed from the
+    /// client was consumed), so `out` keeps the whole request until the response comes.
+    pub replayable: bool,
+    /// Some response byte arrived.
+    pub received_any: bool,
+    /// The upstream's FIN (or an error) was reported: never pooled again.
+    pub hup: bool,
+    /// The response began before the request was all sent: the rest of the request is
+    /// dropped, and the connection never pooled again.
+    pub early: bool,
+    /// When it went into the pool (the idle timeout counts from here).
+    pub idle_since: Instant,
 }
 
 impl UpstreamConn {
-    pub fn new(socket: TcpStream, group: usize, member: usize, facts: RequestFacts) -> UpstreamConn {
+    pub fn new(
+        io: Transport<ClientConnection>,
+        group: usize,
+        member: usize,
+        facts: RequestFacts,
+        now: Instant,
+    ) -> UpstreamConn {
         UpstreamConn {
-            socket,
+            io,
             group,
             member,
             stage: Stage::Connecting,
@@ -87,25 +112,20 @@ impl UpstreamConn {
             reusable: true,
             close_client: false,
             fill: None,
+            reused: false,
+            replayable: false,
+            received_any: false,
+            hup: false,
+            early: false,
+            idle_since: now,
         }
     }
 
-    /// After a readiness event on a connecting socket: `Ok(true)` once it is connected.
-    pub fn connected(&mut self) -> io::Result<bool> {
-        if let Some(e) = self.socket.take_error()? {
-            return Err(e);
-        }
-        match self.socket.peer_addr() {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Writes what is queued of the request; `Ok(true)` once all of it is out.
+    /// Writes what is queued of the request; `Ok(true)` once all of it is out (and, over
+    /// TLS, out of the session too).
     pub fn send(&mut self) -> io::Result<bool> {
         while self.out_pos < self.out.len() {
-            match self.socket.write(&self.out[self.out_pos..]) {
+            match self.io.write(&self.out[self.out_pos..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.out_pos += n;
@@ -119,39 +139,46 @@ impl UpstreamConn {
                 Err(e) => return Err(e),
             }
         }
-        Ok(true)
+        let flushed = self.io.flush()?;
+        self.ready &= flushed;
+        Ok(flushed)
     }
 
     /// Reads once into the free end of the input buffer: the byte count (0 is EOF), or
-    /// `None` when nothing is there. A short read proves the socket drained.
-    pub fn receive(&mut self) -> io::Result<Option<usize>> {
+    /// `None` when nothing is there. A short read proves the socket drained. `scratch`
+    /// takes TLS ciphertext.
+    pub fn receive(&mut self, scratch: &mut [u8]) -> io::Result<Option<usize>> {
         if self.filled == self.input.len() {
             let grown = (self.input.len() * 2).max(4096);
             self.input.resize(grown, 0);
         }
-        loop {
-            match self.socket.read(&mut self.input[self.filled..]) {
-                Ok(n) => {
-                    if n < self.input.len() - self.filled {
-                        self.ready = false;
-                    }
-                    self.filled += n;
-                    return Ok(Some(n));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.ready = false;
-                    return Ok(None);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+        match self.io.read(&mut self.input[self.filled..], scratch) {
+            Ok(Got { n, drained }) => {
+                self.ready &= !drained;
+                self.filled += n;
+                self.received_any |= n > 0;
+                Ok(Some(n))
             }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.ready = false;
+                Ok(None)
+            }
+            Err(e) => Err(e),
         }
     }
 
+    /// Moves the TLS handshake on: `Ok(true)` once it is done.
+    pub fn handshake(&mut self, scratch: &mut [u8]) -> io::Result<bool> {
+        let done = self.io.handshake(&mut self.input, scratch)?;
+        self.ready &= done; // else the next flight comes with an event
+        Ok(done)
+    }
+
     /// An idle pooled connection got an event: anything readable (EOF, an error, bytes no
-    /// request asked for) means it can no longer be used.
-    pub fn still_usable(&mut self) -> bool {
+    /// request asked for) means it can no longer be used. (A TLS session ticket is read
+    /// and kept by the session, and leaves it usable.)
+    pub fn still_usable(&mut self, scratch: &mut [u8]) -> bool {
         let mut probe = [0u8; 1];
-        matches!(self.socket.read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+        matches!(self.io.read(&mut probe, scratch), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
 }

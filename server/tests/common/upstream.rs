@@ -7,13 +7,18 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// What the upstream does with one request.
 pub enum Reply {
     /// Writes these bytes and waits for the next request.
     Bytes(Vec<u8>),
-    /// Writes these bytes and closes.
+    /// Writes these bytes and closes; corked, so that the FIN travels in the segment of the
+    /// last byte and the peer learns of both in one event.
     BytesThenClose(Vec<u8>),
+    /// Writes these bytes, waits this long for another request, and closes if none came
+    /// (an upstream's idle timeout).
+    BytesThenIdleClose(Vec<u8>, Duration),
     /// Never answers (the connection stays open until the peer closes it).
     Silent,
     /// Writes this head, then body bytes until the peer goes away; counts that in `gone`.
@@ -27,6 +32,8 @@ pub struct FakeUpstream {
     pub requests: Arc<Mutex<Vec<Vec<u8>>>>,
     /// Connections whose peer went away while an endless body was being written.
     pub gone: Arc<AtomicUsize>,
+    /// Connections finished: closed by the peer, or by a reply that closes.
+    pub closed: Arc<AtomicUsize>,
 }
 
 impl FakeUpstream {
@@ -37,15 +44,21 @@ impl FakeUpstream {
             accepts: Arc::default(),
             requests: Arc::default(),
             gone: Arc::default(),
+            closed: Arc::default(),
         };
         let (accepts, requests, gone) = (up.accepts.clone(), up.requests.clone(), up.gone.clone());
+        let closed = up.closed.clone();
         let reply = Arc::new(reply);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { return };
                 accepts.fetch_add(1, Ordering::SeqCst);
                 let (requests, gone, reply) = (requests.clone(), gone.clone(), reply.clone());
-                std::thread::spawn(move || serve(stream, &requests, &gone, &*reply));
+                let closed = closed.clone();
+                std::thread::spawn(move || {
+                    serve(stream, &requests, &gone, &*reply);
+                    closed.fetch_add(1, Ordering::SeqCst);
+                });
             }
         });
         up
@@ -79,8 +92,14 @@ fn serve(
                 }
             }
             Reply::BytesThenClose(bytes) => {
+                let _ = socket2::SockRef::from(&stream).set_tcp_cork(true);
                 let _ = stream.write_all(&bytes);
                 return;
+            }
+            Reply::BytesThenIdleClose(bytes, idle) => {
+                if stream.write_all(&bytes).is_err() || stream.set_read_timeout(Some(idle)).is_err() {
+                    return;
+                }
             }
             Reply::Silent => {
                 let _ = stream.read(&mut [0u8; 1]);

@@ -88,8 +88,8 @@ pub struct Args {
     #[arg(long, value_name = "PREFIX=URL[,URL...]", value_parser = ProxyRoute::parse)]
     pub proxy: Vec<ProxyRoute>,
 
-    /// Idle keep-alive connections each worker keeps per upstream (0: close after each
-    /// response).
+    /// Idle keep-alive connections each worker keeps per upstream once the load has passed
+    /// (more wait up to 1 s while it lasts; 0: close after each response).
     #[arg(long, default_value_t = 32, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     pub upstream_keepalive: u32,
 

@@ -36,7 +36,8 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// `--proxy`: paths forwarded to upstream groups (empty: no proxy at all).
     pub proxy: Vec<ProxyRoute>,
-    /// Idle keep-alive connections each worker keeps per upstream.
+    /// Idle keep-alive connections each worker keeps per upstream once the load has passed
+    /// (beyond it, idle connections are closed after `proxy::pool::EXCESS_GRACE`).
     pub upstream_keepalive: usize,
     /// Time allowed to connect to an upstream.
     pub upstream_connect_timeout: Duration,

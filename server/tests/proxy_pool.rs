@@ -26,7 +26,7 @@ fn proxy_with(upstream: SocketAddr, idle_timeout: Duration) -> ServerHandle {
 #[test]
 fn a_burst_leaves_no_more_idle_connections_than_upstream_keepalive() {
     // Three requests held upstream at once need three connections; once they are answered
-    // the pool keeps one and closes the others.
+    // the pool keeps all three for the next burst, then, after the grace (1 s), one.
     let together = Barrier::new(3);
     let upstream = FakeUpstream::spawn(move |_| {
         together.wait();
@@ -45,9 +45,16 @@ fn a_burst_leaves_no_more_idle_connections_than_upstream_keepalive() {
     for c in clients {
         assert_eq!(c.join().unwrap(), b"hello");
     }
+    let answered = Instant::now();
+    eventually("all three are pooled", || proxy.stats().upstream_idle == 3);
+    assert_eq!(upstream.closed.load(Ordering::SeqCst), 0);
     eventually("two of the three upstream connections are closed", || {
         upstream.closed.load(Ordering::SeqCst) == 2
     });
+    assert!(
+        answered.elapsed() >= Duration::from_millis(900),
+        "cut back before the grace"
+    );
     let s = proxy.stats();
     assert_eq!((s.upstream_connects, s.upstream_idle, s.proxied), (3, 1, 3));
 }

@@ -61,8 +61,6 @@ pub struct Proxy {
     conns: Slab<UpstreamConn>,
     registry: Registry,
     keepalive: usize,
-    /// Some pool went over `keepalive` since the last `tidy`.
-    overfull: bool,
     idle_timeout: Duration,
     /// With https:// upstreams: the TLS client settings, and a buffer for ciphertext.
     tls_config: Option<Arc<ClientConfig>>,
@@ -118,7 +116,6 @@ impl Proxy {
             conns: Slab::new(),
             registry: registry.try_clone()?,
             keepalive: cfg.upstream_keepalive,
-            overfull: false,
             idle_timeout: cfg.upstream_idle_timeout,
             tls_scratch: vec![0; if https { tls::TLS_SCRATCH } else { 0 }],
             tls_config,

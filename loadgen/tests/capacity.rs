@@ -48,7 +48,12 @@ fn finds_the_capacity_of_a_one_request_at_a_time_target() {
     assert!(outcome.steps.len() <= 12, "{} steps", outcome.steps.len());
     for step in &outcome.steps {
         assert_eq!(step.pass, step.rate <= found, "{step:?}");
-        assert_ne!(step.verdict, Verdict::Generator, "{step:?}");
+        // The target's queue is never loadgen's fault: a step is loadgen-limited only on
+        // loadgen's own evidence (its timer late at the median, as when another process
+        // takes the CPU on a shared machine, or a busy thread), never from a shortfall
+        // while the target broke the SLO.
+        let own_evidence = step.generator_lag_p50_us > 1_000.0 || step.busiest_thread_cpu_pct >= 50.0;
+        assert!(step.verdict != Verdict::Generator || own_evidence, "{step:?}");
     }
 }
 

@@ -6,7 +6,7 @@ SP=$!; sleep 0.5
 PORT=$(grep -o '127.0.0.1:[0-9]*' /tmp/exp/srv.out | head -1 | cut -d: -f2)
 taskset -c 0 nginx -p /tmp/exp/ngx -c /tmp/exp/ngx/nginx.conf -e /tmp/exp/ngx/logs/error.log; sleep 0.5
 NP=$(pgrep -P $(cat /tmp/exp/ngx/nginx.pid))
-for i in 1 2 3 4; do
+for i in $(seq 1 ${ROUNDS:-4}); do
  for who in ours ngx; do
   if [ $who = ours ]; then P=$SP; PO=$PORT; else P=$NP; PO=18080; fi
   a=$(cal)

@@ -55,14 +55,7 @@ pub fn write_head(
     resp: &ResponseHead,
     client: ClientSide,
 ) -> (Option<BodyRelay>, bool) {
-    let line_end = head_bytes
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .unwrap_or(head_bytes.len());
-    // `HTTP/1.x` is 8 bytes; the parser accepted the line, so " code reason" follows.
-    out.extend_from_slice(b"HTTP/1.1");
-    out.extend_from_slice(&head_bytes[8.min(line_end)..line_end]);
-    out.extend_from_slice(b"\r\n");
+    write_status_line(out, head_bytes);
     // A bodiless answer's Content-Length describes what a GET would get: pass it on.
     let bodiless = client.head_request || matches!(resp.status, 204 | 304);
     let hop = HopByHop::of(head_bytes);
@@ -106,6 +99,18 @@ pub fn write_head(
     out.extend_from_slice(b"\r\n");
     let relay = input.map(|input| BodyRelay { input, chunked_out });
     (relay, close)
+}
+
+/// The upstream's status line as ours: its code and reason, our `HTTP/1.1`.
+pub fn write_status_line(out: &mut Vec<u8>, head_bytes: &[u8]) {
+    let line_end = head_bytes
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(head_bytes.len());
+    // `HTTP/1.x` is 8 bytes; the parser accepted the line, so " code reason" follows.
+    out.extend_from_slice(b"HTTP/1.1");
+    out.extend_from_slice(&head_bytes[8.min(line_end)..line_end]);
+    out.extend_from_slice(b"\r\n");
 }
 
 impl BodyRelay {

@@ -6,6 +6,7 @@
 use super::policy::ResponseFacts;
 use crate::http::response::Persistence;
 use crate::proxy::forward::write_via;
+use crate::proxy::relay::write_status_line;
 use http_wire::fields::{self, HopByHop};
 use http_wire::write;
 use std::sync::Arc;
@@ -73,12 +74,8 @@ fn stored_field(hop: &HopByHop, name: &[u8]) -> bool {
 
 /// The stored head for an upstream response head (`minor_version` its HTTP version).
 pub fn stored_head(up: &[u8], minor_version: u8) -> (Vec<u8>, usize) {
-    let line_end = up.windows(2).position(|w| w == b"\r\n").unwrap_or(up.len());
     let mut head = Vec::with_capacity(up.len() + 32);
-    // `HTTP/1.x` is 8 bytes; the parser accepted the line, so " code reason" follows.
-    head.extend_from_slice(b"HTTP/1.1");
-    head.extend_from_slice(&up[8.min(line_end)..line_end]);
-    head.extend_from_slice(b"\r\n");
+    write_status_line(&mut head, up);
     let line_len = head.len();
     let hop = HopByHop::of(up);
     fields::each(up, |name, value| {

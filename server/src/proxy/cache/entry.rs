@@ -77,13 +77,7 @@ pub fn stored_head(up: &[u8], minor_version: u8) -> (Vec<u8>, usize) {
     let mut head = Vec::with_capacity(up.len() + 32);
     write_status_line(&mut head, up);
     let line_len = head.len();
-    let hop = HopByHop::of(up);
-    fields::each(up, |name, value| {
-        if stored_field(&hop, name) {
-            write::field(&mut head, name, value);
-        }
-    });
-    write_via(&mut head, up, has_via(up), minor_version);
+    write_stored_fields(&mut head, up, minor_version);
     (head, line_len)
 }
 
@@ -106,19 +100,21 @@ pub fn refreshed_head(stored: &Stored, not_modified: &[u8], minor_version: u8) -
             write::field(&mut head, name, value);
         }
     });
-    fields::each(not_modified, |name, value| {
-        if stored_field(&hop, name) {
-            write::field(&mut head, name, value);
-        }
-    });
-    write_via(&mut head, not_modified, has_via(not_modified), minor_version);
+    write_stored_fields(&mut head, not_modified, minor_version);
     head
 }
 
-fn has_via(head: &[u8]) -> bool {
-    let mut seen = false;
-    fields::each(head, |name, _| seen |= name.eq_ignore_ascii_case(b"via"));
-    seen
+/// The fields of the upstream head `up` that are stored, then our `Via`.
+fn write_stored_fields(head: &mut Vec<u8>, up: &[u8], minor_version: u8) {
+    let hop = HopByHop::of(up);
+    let mut via_seen = false;
+    fields::each(up, |name, value| {
+        via_seen |= name.eq_ignore_ascii_case(b"via");
+        if stored_field(&hop, name) {
+            write::field(head, name, value);
+        }
+    });
+    write_via(head, up, via_seen, minor_version);
 }
 
 /// How a stored response goes out.

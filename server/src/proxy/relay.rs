@@ -91,11 +91,12 @@ pub fn write_head(
         out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
     }
     close |= client.persistence == Persistence::Close;
-    out.extend_from_slice(match (close, client.persistence) {
-        (true, _) => b"Connection: close\r\n",
-        (false, Persistence::KeepAlive) => b"Connection: keep-alive\r\n",
-        (false, _) => b"",
-    });
+    let persistence = if close {
+        Persistence::Close
+    } else {
+        client.persistence
+    };
+    out.extend_from_slice(persistence.line());
     out.extend_from_slice(b"\r\n");
     let relay = input.map(|input| BodyRelay { input, chunked_out });
     (relay, close)

@@ -8,6 +8,7 @@ use crate::http::response::Persistence;
 use crate::proxy::forward::write_via;
 use crate::proxy::relay::write_status_line;
 use http_wire::fields::{self, HopByHop};
+use http_wire::status;
 use http_wire::write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -133,7 +134,7 @@ pub struct Serve<'a> {
 /// Appends the stored response, as `serve` says, to `out`.
 pub fn write_response(out: &mut Vec<u8>, stored: &Stored, serve: Serve<'_>) {
     if serve.not_modified {
-        out.extend_from_slice(b"HTTP/1.1 304 Not Modified\r\n");
+        out.extend_from_slice(status::NOT_MODIFIED.line);
         out.extend_from_slice(&stored.head[stored.line_len..]);
     } else {
         out.extend_from_slice(&stored.head);

@@ -78,7 +78,7 @@ pub fn stored_head(up: &[u8], minor_version: u8) -> (Vec<u8>, usize) {
     let mut head = Vec::with_capacity(up.len() + 32);
     write_status_line(&mut head, up);
     let line_len = head.len();
-    write_stored_fields(&mut head, up, minor_version);
+    write_stored_fields(&mut head, up, &HopByHop::of(up), minor_version);
     (head, line_len)
 }
 
@@ -88,10 +88,10 @@ pub fn refreshed_head(stored: &Stored, not_modified: &[u8], minor_version: u8) -
     let mut old = stored.head.clone();
     old.extend_from_slice(b"\r\n");
     let hop = HopByHop::of(not_modified);
-    let mut named: Vec<Vec<u8>> = Vec::new();
+    let mut named: Vec<&[u8]> = Vec::new();
     fields::each(not_modified, |name, _| {
         if stored_field(&hop, name) {
-            named.push(name.to_ascii_lowercase());
+            named.push(name);
         }
     });
     let mut head = stored.head[..stored.line_len].to_vec();
@@ -101,17 +101,17 @@ pub fn refreshed_head(stored: &Stored, not_modified: &[u8], minor_version: u8) -
             write::field(&mut head, name, value);
         }
     });
-    write_stored_fields(&mut head, not_modified, minor_version);
+    write_stored_fields(&mut head, not_modified, &hop, minor_version);
     head
 }
 
-/// The fields of the upstream head `up` that are stored, then our `Via`.
-fn write_stored_fields(head: &mut Vec<u8>, up: &[u8], minor_version: u8) {
-    let hop = HopByHop::of(up);
+/// The fields of the upstream head `up` (`hop` its hop-by-hop fields) that are stored,
+/// then our `Via`.
+fn write_stored_fields(head: &mut Vec<u8>, up: &[u8], hop: &HopByHop, minor_version: u8) {
     let mut via_seen = false;
     fields::each(up, |name, value| {
         via_seen |= name.eq_ignore_ascii_case(b"via");
-        if stored_field(&hop, name) {
+        if stored_field(hop, name) {
             write::field(head, name, value);
         }
     });

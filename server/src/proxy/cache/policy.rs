@@ -4,6 +4,7 @@
 //! (§4.2.2) only as configured with `--cache-valid`) and how old it was on arrival (§4.2.3).
 
 use http_wire::fields;
+use http_wire::token::list_items;
 use std::time::{Duration, SystemTime};
 
 /// What the cache needs from a request head, found in one pass over its fields.
@@ -186,22 +187,16 @@ pub fn heuristically_cacheable(status: u16) -> bool {
 
 /// The comma-separated items of a field value, each `name[=value]` (quotes dropped).
 pub fn directives(value: &[u8]) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
-    value.split(|&b| b == b',').filter_map(|item| {
-        let item = item.trim_ascii();
-        if item.is_empty() {
-            return None;
+    list_items(value).map(|item| match item.iter().position(|&b| b == b'=') {
+        Some(eq) => {
+            let arg = item[eq + 1..].trim_ascii();
+            let arg = arg
+                .strip_prefix(b"\"")
+                .and_then(|a| a.strip_suffix(b"\""))
+                .unwrap_or(arg);
+            (item[..eq].trim_ascii(), Some(arg))
         }
-        Some(match item.iter().position(|&b| b == b'=') {
-            Some(eq) => {
-                let arg = item[eq + 1..].trim_ascii();
-                let arg = arg
-                    .strip_prefix(b"\"")
-                    .and_then(|a| a.strip_suffix(b"\""))
-                    .unwrap_or(arg);
-                (item[..eq].trim_ascii(), Some(arg))
-            }
-            None => (item, None),
-        })
+        None => (item, None),
     })
 }
 

@@ -31,8 +31,9 @@ use oscalls::cpu::CpuTime;
 
 /// Thread CPU above this share of the run means the generator itself was saturated.
 const BUSY_THREAD: f64 = 0.9;
-/// Open-loop median send lag above this means the schedule was not kept.
-const LAG_LIMIT_US: f64 = 1_000.0;
+/// Open-loop send lag above this means the schedule was not kept; below it, it is
+/// nobody's fault.
+pub const LAG_LIMIT_US: f64 = 1_000.0;
 
 /// Latency summary in microseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

@@ -353,18 +353,16 @@ impl Report {
                 },
             }
         });
-        // A mix has no one URL or method: name the file, so a reader never takes the
-        // first target for the whole run.
-        let (url, method) = if config.targets.is_empty() {
-            (config.url.clone(), config.method.clone())
-        } else {
-            (config.targets_file.clone(), "MIX".to_string())
+        // A mix has no one method either (see `Config::load_name`).
+        let method = match config.targets.is_empty() {
+            true => config.method.clone(),
+            false => "MIX".to_string(),
         };
         let mut report = Report {
             host: crate::start::host_name(),
             shard: config.shard.clone(),
             start: totals.start,
-            url,
+            url: config.load_name().to_string(),
             method,
             mode: if open { "open" } else { "closed" },
             threads: totals.threads,

@@ -114,6 +114,15 @@ impl Config {
         }
     }
 
+    /// What the run loads, as reports name it: the URL, or with `--targets` the file (a mix
+    /// has no one URL, and the first target must never pass for the whole run).
+    pub fn load_name(&self) -> &str {
+        match self.targets.is_empty() {
+            true => &self.url,
+            false => &self.targets_file,
+        }
+    }
+
     /// Open loop: the constant rate or the stages (`None`: closed loop).
     pub fn open_loop_rate(&self) -> Option<Rate> {
         match (self.rate, self.stages.is_empty()) {

@@ -17,6 +17,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 
 use crate::clock::SECOND_NS;
+use crate::start::wall_of;
 use crate::stats::Stats;
 
 /// One finished second.
@@ -65,19 +66,12 @@ pub struct IntervalBuilder {
 }
 
 impl IntervalBuilder {
-    /// `record_from` and `now` on the monotonic clock; `now` is read together with the
-    /// wall clock to place the recorded phase in real time. `keep_histograms`: compress and
-    /// keep each second's histogram (for `--hlog`).
-    pub fn new(record_from: u64, now: u64, keep_histograms: bool) -> IntervalBuilder {
-        let wall = SystemTime::now();
-        let start_time = if record_from >= now {
-            wall + Duration::from_nanos(record_from - now)
-        } else {
-            wall - Duration::from_nanos(now - record_from)
-        };
+    /// `record_from` on the monotonic clock. `keep_histograms`: compress and keep each
+    /// second's histogram (for `--hlog`).
+    pub fn new(record_from: u64, keep_histograms: bool) -> IntervalBuilder {
         IntervalBuilder {
             record_from,
-            start_time,
+            start_time: wall_of(record_from),
             keep_histograms,
             open: BTreeMap::new(),
             done: Vec::new(),
@@ -199,7 +193,7 @@ mod tests {
     #[test]
     fn messages_go_to_the_second_they_cover() {
         let base = 10 * SECOND_NS;
-        let mut builder = IntervalBuilder::new(base, base, true);
+        let mut builder = IntervalBuilder::new(base, true);
         // A warmup tick, two threads' ticks at 1 s (one late), one at 2 s, a final
         // message at 2.4 s and the other thread's late final message for 1.9 s.
         builder.add_tick(&message(&[], 0), base - 1_000);
@@ -231,7 +225,7 @@ mod tests {
 
     #[test]
     fn histograms_are_kept_only_when_asked() {
-        let mut builder = IntervalBuilder::new(0, 0, false);
+        let mut builder = IntervalBuilder::new(0, false);
         builder.add_final(&message(&[1_000], 0), SECOND_NS / 2);
         let log = builder.finish(SECOND_NS / 2);
         assert!(!log.histograms);

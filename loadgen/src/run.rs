@@ -180,7 +180,7 @@ impl Prepared<'_> {
         drop(tx);
         let progress = Progress::new(options.progress, start, record_from);
         let watch = Watch {
-            intervals: IntervalBuilder::new(record_from, now_ns(), options.intervals),
+            intervals: IntervalBuilder::new(record_from, options.intervals),
             target: (!config.server_pids.is_empty()).then(|| ServerCpu::new(&config.server_pids)),
             intended: config
                 .start_at

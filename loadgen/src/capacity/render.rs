@@ -29,10 +29,7 @@ pub fn slo_list(settings: &Settings) -> String {
 /// What the search is about to do, before the first step.
 pub fn banner(settings: &Settings) -> String {
     let c = &settings.config;
-    let url = match c.targets.is_empty() {
-        true => c.url.as_str(),
-        false => c.targets_file.as_str(),
-    };
+    let url = c.load_name();
     let start = match settings.start_rate {
         Some(rate) => format!("from {rate:.0} req/s"),
         None => format!("from a 1s closed-loop probe's rate / {PROBE_DIVISOR:.0}"),
@@ -179,11 +176,7 @@ impl<'a> Document<'a> {
     pub fn new(settings: &'a Settings, outcome: &'a Outcome) -> Document<'a> {
         let c = &settings.config;
         Document {
-            url: if c.targets.is_empty() {
-                &c.url
-            } else {
-                &c.targets_file
-            },
+            url: c.load_name(),
             max_rate: outcome.max_rate(),
             slo: settings.slos.iter().map(|s| s.text.as_str()).collect(),
             precision: settings.precision,

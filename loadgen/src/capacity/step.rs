@@ -6,12 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::search::Verdict;
 use crate::assert::Assertion;
 use crate::report::units::time_us;
-use crate::report::{LateSends, Percentiles, Report};
+use crate::report::{LAG_LIMIT_US, LateSends, Percentiles, Report};
 
 /// The offered rate counts as delivered when at least this share of it was sent.
 const DELIVERED: f64 = 0.99;
-/// Send lag below this is nobody's fault.
-const LAG_US: f64 = 1_000.0;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepLatency {
@@ -71,7 +69,7 @@ pub fn judge(rate: f64, report: &Report, slos: &[Assertion]) -> Step {
     let (lag_p99, generator_p99) = (lag(report.send_lag_us), lag(report.generator_lag_us));
     // Requests that waited for a connection (all had one in flight) were held up by the
     // target; only a lag that is mostly loadgen's own is loadgen's.
-    let waited = lag_p99 > LAG_US && lag_p99 > 2.0 * generator_p99;
+    let waited = lag_p99 > LAG_LIMIT_US && lag_p99 > 2.0 * generator_p99;
     let (verdict, why) = match report.late_sends() {
         Some(LateSends::Generator(p50)) => (
             Verdict::Generator,

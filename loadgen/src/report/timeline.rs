@@ -43,6 +43,7 @@ pub struct Second {
 
 /// `target_marks`: (time from the start of recording in ns, the target's CPU seconds so far).
 pub fn build(config: &Config, intervals: &[Interval], target_marks: Option<&[(u64, f64)]>) -> Vec<Second> {
+    let offered = offered(config);
     intervals
         .iter()
         .map(|i| {
@@ -59,7 +60,7 @@ pub fn build(config: &Config, intervals: &[Interval], target_marks: Option<&[(u6
                 errors: i.errors,
                 p50_us: i.p50_ns as f64 / 1_000.0,
                 p99_us: i.p99_ns as f64 / 1_000.0,
-                offered_rps: offered_rps(config, i.start, end),
+                offered_rps: offered.as_ref().and_then(|ramp| offered_rps(ramp, i.start, end)),
                 target_cpu_us_per_req: target_cpu_s
                     .filter(|_| i.responses > 0)
                     .map(|cpu_s| cpu_s * 1e6 / i.responses as f64),
@@ -68,11 +69,10 @@ pub fn build(config: &Config, intervals: &[Interval], target_marks: Option<&[(u6
         .collect()
 }
 
-/// The schedule's mean rate over `[from, to)` of the recorded phase (`None` in closed
-/// loop): the requests it intends to send in that span over the span's length.
-pub fn offered_rps(config: &Config, from: Duration, to: Duration) -> Option<f64> {
-    // A constant rate intends `rate * t` requests by time t, a ramp its integral.
-    let ramp = match config.open_loop_rate()? {
+/// What the schedule intends to send over the run (`None` in closed loop): a constant rate
+/// intends `rate * t` requests by time t, a ramp its integral.
+fn offered(config: &Config) -> Option<Ramp> {
+    Some(match config.open_loop_rate()? {
         Rate::Constant(rate) => {
             let jump = Stage {
                 duration: Duration::ZERO,
@@ -85,7 +85,12 @@ pub fn offered_rps(config: &Config, from: Duration, to: Duration) -> Option<f64>
             Ramp::new(&[jump, hold], 1.0)
         }
         Rate::Stages(stages) => Ramp::new(&stages, 1.0),
-    };
+    })
+}
+
+/// The schedule's mean rate over `[from, to)` of the recorded phase: the requests it
+/// intends to send in that span over the span's length.
+fn offered_rps(ramp: &Ramp, from: Duration, to: Duration) -> Option<f64> {
     let intended_by = |t: Duration| ramp.due(t.as_secs_f64());
     let span = (to - from).as_secs_f64();
     // Rounded to a thousandth of a request per second: the difference of two products

@@ -285,18 +285,23 @@ capacity_run() {
   echo "$target $name: $(tail -n 1 "$base.txt")" >&2
 }
 
+# summary_scenarios DIR: the scenario names in DIR/summary.json, space-separated.
+summary_scenarios() {
+  python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["scenarios"]))' "$1/summary.json"
+}
+
 # compare_charts DIR: per scenario, both latency curves (all rounds) in DIR/<scenario>.svg, and
 # the ours/nginx throughput ratios with their spread in DIR/throughput-ratio.svg.
 compare_charts() {
   local dir=$1 lg=$ROOT/target/release/loadgen name
   if [ -n "${CAPACITY:-}" ]; then
-    for name in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["scenarios"]))' "$dir/summary.json"); do
+    for name in $(summary_scenarios "$dir"); do
       "$lg" plot --capacity --out "$dir/$name.svg" --title "$name: latency vs throughput, our server vs nginx (round 1)" \
         "ours=$dir/$name-ours-r1.json" "nginx=$dir/$name-nginx-r1.json" 2>/dev/null
     done
     return
   fi
-  for name in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["scenarios"]))' "$dir/summary.json"); do
+  for name in $(summary_scenarios "$dir"); do
     "$lg" plot --out "$dir/$name.svg" --title "$name: latency, our server vs nginx (all rounds)" \
       "ours=$(ls "$dir/$name"-ours-r*.hlog | paste -sd,)" "nginx=$(ls "$dir/$name"-nginx-r*.hlog | paste -sd,)" 2>/dev/null
   done

@@ -100,6 +100,16 @@ parse_bench_options() {
   done
 }
 
+# descriptors_for N: raises this shell's descriptor limit to N connections and 1000 more,
+# sets need to that number, or exits 2 naming the hard limit.
+descriptors_for() {
+  need=$(($1 + 1000))
+  ulimit -n "$need" 2>/dev/null || {
+    echo "$(basename "$0"): $1 connections need $need descriptors; the hard limit is $(ulimit -Hn)" >&2
+    exit 2
+  }
+}
+
 # Both targets on CPU 0 and the generator on CPU 1 need two CPUs.
 require_two_cpus() {
   [ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs (target on CPU 0, generator on CPU 1)" >&2; exit 2; }

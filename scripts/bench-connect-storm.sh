@@ -39,11 +39,7 @@ while [ $# -gt 0 ]; do
 done
 require nginx nginx
 require_two_cpus
-need=$((N + 1000))
-ulimit -n "$need" 2>/dev/null || {
-  echo "bench-connect-storm.sh: $N connections need $need descriptors; the hard limit is $(ulimit -Hn)" >&2
-  exit 2
-}
+descriptors_for "$N"
 cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&2
 make_workdir
 start_our_server 0 --workers 1 --max-conns "$need"

@@ -30,11 +30,7 @@ while [ $# -gt 0 ]; do
 done
 require nginx nginx
 require_two_cpus
-need=$((IDLE + 1000))
-ulimit -n "$need" 2>/dev/null || {
-  echo "bench-idle.sh: $IDLE connections need $need descriptors; the hard limit is $(ulimit -Hn)" >&2
-  exit 2
-}
+descriptors_for "$IDLE"
 cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&2
 make_workdir
 

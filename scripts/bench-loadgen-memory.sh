@@ -41,11 +41,7 @@ require wrk wrk
 require_two_cpus
 BASELINE=10
 max=$(echo "$COUNTS" | tr ' ' '\n' | sort -n | tail -1)
-need=$((max + 1000))
-ulimit -n "$need" 2>/dev/null || {
-  echo "bench-loadgen-memory.sh: $max connections need $need descriptors; the hard limit is $(ulimit -Hn)" >&2
-  exit 2
-}
+descriptors_for "$max"
 cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&2
 make_workdir
 

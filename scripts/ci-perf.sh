@@ -54,7 +54,7 @@ python3 "$ROOT/scripts/lib/compare_summary.py" "$OUT" \
 # ours against nginx per scenario (exit 3 only means "ours is significantly worse than
 # nginx", which is not the question here).
 mkdir -p "$OUT/verdicts"
-for scenario in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["scenarios"]))' "$OUT/summary.json"); do
+for scenario in $(summary_scenarios "$OUT"); do
   # shellcheck disable=SC2046
   "$ROOT/target/release/loadgen" compare --metric rps,target_cpu_us_per_req --max-regression 0% \
     --base $(ls "$OUT/$scenario"-nginx-r*.json | sort -V) --new $(ls "$OUT/$scenario"-ours-r*.json | sort -V) \

@@ -3,18 +3,12 @@
 
 mod common;
 
-use common::loadgen;
+use common::{closed_port_url, loadgen};
 
 use std::process::Output;
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
-}
-
-/// A port nothing listens on: a run that got that far would exit 1, not 2.
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}/", listener.local_addr().unwrap())
 }
 
 #[test]
@@ -52,6 +46,7 @@ fn passing_assertions_exit_0_and_failing_ones_exit_3_with_the_report() {
 
 #[test]
 fn bad_assertions_exit_2_before_the_run() {
+    // A run that got as far as connecting would exit 1, not 2.
     let url = closed_port_url();
     for (expr, extra) in [
         ("p99.9x < 2ms", None),

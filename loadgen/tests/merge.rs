@@ -192,11 +192,6 @@ fn a_failed_shard_is_reported_missing() {
     let first = shard(&dir, "s1", "1/3", &[], &url);
     let third = shard(&dir, "s3", "3/3", &[], &url);
     // Shard 2 cannot reach its target: it exits 1 and writes no report.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    drop(std::net::TcpListener::bind(closed));
     let lost = dir.join("s2.json");
     let failed = loadgen(&[
         "-t1",
@@ -207,7 +202,7 @@ fn a_failed_shard_is_reported_missing() {
         "2/3",
         "--json",
         lost.to_str().unwrap(),
-        &format!("http://{closed}/"),
+        &common::closed_port_url(),
     ]);
     assert_eq!(failed.status.code(), Some(1));
     assert!(!lost.exists());

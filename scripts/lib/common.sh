@@ -100,6 +100,16 @@ parse_bench_options() {
   done
 }
 
+# descriptors_for N: raises this shell's descriptor limit to N connections and 1000 more,
+# sets need to that number, or exits 2 naming the hard limit.
+descriptors_for() {
+  need=$(($1 + 1000))
+  ulimit -n "$need" 2>/dev/null || {
+    echo "$(basename "$0"): $1 connections need $need descriptors; the hard limit is $(ulimit -Hn)" >&2
+    exit 2
+  }
+}
+
 # Both targets on CPU 0 and the generator on CPU 1 need two CPUs.
 require_two_cpus() {
   [ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs (target on CPU 0, generator on CPU 1)" >&2; exit 2; }
@@ -285,18 +295,23 @@ capacity_run() {
   echo "$target $name: $(tail -n 1 "$base.txt")" >&2
 }
 
+# summary_scenarios DIR: the scenario names in DIR/summary.json, space-separated.
+summary_scenarios() {
+  python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["scenarios"]))' "$1/summary.json"
+}
+
 # compare_charts DIR: per scenario, both latency curves (all rounds) in DIR/<scenario>.svg, and
 # the ours/nginx throughput ratios with their spread in DIR/throughput-ratio.svg.
 compare_charts() {
   local dir=$1 lg=$ROOT/target/release/loadgen name
   if [ -n "${CAPACITY:-}" ]; then
-    for name in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["scenarios"]))' "$dir/summary.json"); do
+    for name in $(summary_scenarios "$dir"); do
       "$lg" plot --capacity --out "$dir/$name.svg" --title "$name: latency vs throughput, our server vs nginx (round 1)" \
         "ours=$dir/$name-ours-r1.json" "nginx=$dir/$name-nginx-r1.json" 2>/dev/null
     done
     return
   fi
-  for name in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["scenarios"]))' "$dir/summary.json"); do
+  for name in $(summary_scenarios "$dir"); do
     "$lg" plot --out "$dir/$name.svg" --title "$name: latency, our server vs nginx (all rounds)" \
       "ours=$(ls "$dir/$name"-ours-r*.hlog | paste -sd,)" "nginx=$(ls "$dir/$name"-nginx-r*.hlog | paste -sd,)" 2>/dev/null
   done

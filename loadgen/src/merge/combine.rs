@@ -126,12 +126,15 @@ pub fn combine(inputs: &[Input]) -> Report {
             .iter()
             .zip(&targets)
             .enumerate()
-            .map(|(t, (breakdown, histogram))| TargetBreakdown {
-                name: breakdown.name.clone(),
-                requests: sum(&|r| r.targets[t].requests),
-                errors: sum(&|r| r.targets[t].errors),
-                p50_us: quantile_us(histogram, 0.5),
-                p99_us: quantile_us(histogram, 0.99),
+            .map(|(t, (breakdown, histogram))| {
+                let percentiles = Percentiles::of(histogram);
+                TargetBreakdown {
+                    name: breakdown.name.clone(),
+                    requests: sum(&|r| r.targets[t].requests),
+                    errors: sum(&|r| r.targets[t].errors),
+                    p50_us: percentiles.p50,
+                    p99_us: percentiles.p99,
+                }
             })
             .collect(),
         warnings: Vec::new(),
@@ -231,11 +234,4 @@ fn add_counts<'a>(maps: impl Iterator<Item = &'a BTreeMap<String, u64>>) -> BTre
         }
     }
     total
-}
-
-fn quantile_us(h: &Histogram<u64>, q: f64) -> f64 {
-    match h.is_empty() {
-        true => 0.0,
-        false => h.value_at_quantile(q) as f64 / 1_000.0,
-    }
 }

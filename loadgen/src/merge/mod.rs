@@ -21,6 +21,7 @@ use crate::assert::Assertion;
 use crate::cli::{CliError, check_parent, parse_subcommand};
 use crate::intervals::{Interval, Intervals};
 use crate::report::Report;
+use crate::report::histograms::v2_deflate;
 use crate::report::output::Output;
 
 #[derive(Parser, Debug)]
@@ -181,13 +182,6 @@ fn shard_intervals(inputs: &[read::Input]) -> Intervals {
         .iter()
         .map(|input| {
             let r = &input.report;
-            let mut bytes = Vec::new();
-            // A V2 + deflate histogram encodes without error into memory.
-            let _ = hdrhistogram::serialization::Serializer::serialize(
-                &mut hdrhistogram::serialization::V2DeflateSerializer::new(),
-                &r.latency,
-                &mut bytes,
-            );
             Interval {
                 start: Duration::from_secs_f64(input.started() - earliest),
                 length: Duration::from_secs_f64(r.duration_s),
@@ -196,7 +190,7 @@ fn shard_intervals(inputs: &[read::Input]) -> Intervals {
                 errors: r.errors.by_kind.requests(),
                 p50_ns: (r.latency_us.p50 * 1e3) as u64,
                 p99_ns: (r.latency_us.p99 * 1e3) as u64,
-                histogram: bytes,
+                histogram: v2_deflate(&r.latency),
             }
         })
         .collect();

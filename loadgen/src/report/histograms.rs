@@ -74,10 +74,16 @@ fn expect<'de, D: serde::Deserializer<'de>>(d: D, wanted: &'static str) -> Resul
 }
 
 pub fn encode(h: &Histogram<u64>) -> String {
+    STANDARD.encode(v2_deflate(h))
+}
+
+/// The HdrHistogram V2 + deflate bytes of `h` (what `encode` puts in base64, and an
+/// interval log's histogram).
+pub fn v2_deflate(h: &Histogram<u64>) -> Vec<u8> {
     let mut bytes = Vec::new();
     // Writing into a Vec cannot fail; the bounds are the stats' own.
     let _ = V2DeflateSerializer::new().serialize(h, &mut bytes);
-    STANDARD.encode(bytes)
+    bytes
 }
 
 pub fn decode(text: &str) -> Result<Histogram<u64>, String> {

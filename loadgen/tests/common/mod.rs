@@ -203,6 +203,12 @@ pub fn loadgen<S: AsRef<OsStr>>(args: &[S]) -> Output {
         .unwrap()
 }
 
+/// A port nothing listens on: a run against it exits 1 ("cannot connect").
+pub fn closed_port_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}/", listener.local_addr().unwrap())
+}
+
 /// A scratch directory for this test process, created.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("loadgen-{name}-{}", std::process::id()));

@@ -24,7 +24,8 @@ use load::{LoadArgs, parse_duration};
     after_help = "Exit codes: 0 the run completed, 1 the target could never be reached \
                   (or a report could not be written), 2 usage error, 3 an --assert failed.\n\
                   Compare two JSON reports: loadgen compare BASE.json NEW.json (see loadgen compare --help).\n\
-                  Find the highest rate meeting an SLO: loadgen capacity --slo 'p99<2ms' URL (see loadgen capacity --help)."
+                  Find the highest rate meeting an SLO: loadgen capacity --slo 'p99<2ms' URL (see loadgen capacity --help).\n\
+                  Judge a CI performance gate's measurements: loadgen gate --samples FILE (see scripts/perf-gate.sh)."
 )]
 struct Args {
     #[command(flatten)]

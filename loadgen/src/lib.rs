@@ -11,6 +11,7 @@ mod clock;
 pub mod compare;
 pub mod config;
 mod conn;
+pub mod gate;
 pub mod intervals;
 mod limits;
 pub mod merge;

@@ -1,7 +1,7 @@
 //! `loadgen` binary: parse the command line, run, report, check assertions, map the
 //! outcome to an exit code (0 run completed, 1 target unreachable or report not written,
 //! 2 usage error, 3 an `--assert` failed). `loadgen compare`, `loadgen capacity`, `loadgen
-//! merge` and `loadgen plot` are dispatched before the main parser, which takes a URL as its positional argument.
+//! merge`, `loadgen gate` and `loadgen plot` are dispatched before the main parser, which takes a URL as its positional argument.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -16,8 +16,8 @@ use loadgen::merge::MergeError;
 use loadgen::report::{Report, output, text};
 use loadgen::{RunError, RunOptions};
 
-/// An `--assert` failed, `compare` found a significant regression past --max-regression, or
-/// `capacity` found no rate that passes.
+/// An `--assert` failed, `compare` found a significant regression past --max-regression,
+/// `gate` found a regression, or `capacity` found no rate that passes.
 const FAILED_CHECK: u8 = 3;
 
 fn main() -> ExitCode {
@@ -30,6 +30,9 @@ fn main() -> ExitCode {
     }
     if args.get(1).is_some_and(|a| a == "merge") {
         return merge(args);
+    }
+    if args.get(1).is_some_and(|a| a == "gate") {
+        return gate(args);
     }
     if args.get(1).is_some_and(|a| a == "plot") {
         return match loadgen::plot::run(args) {
@@ -147,6 +150,24 @@ fn compare(args: Vec<OsString>) -> ExitCode {
             }
         }
         Err(error) => cli_error(error),
+    }
+}
+
+fn gate(args: Vec<OsString>) -> ExitCode {
+    match loadgen::gate::run(args) {
+        Ok(gated) => {
+            let _ = std::io::stdout().write_all(gated.markdown.as_bytes());
+            if gated.judgement.regressed() {
+                ExitCode::from(FAILED_CHECK)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(loadgen::gate::GateError::Usage(error)) => cli_error(error),
+        Err(loadgen::gate::GateError::Unmeasured(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
     }
 }
 

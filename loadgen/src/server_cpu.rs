@@ -1,22 +1,23 @@
 //! CPU time of the target server (`--server-pid`): user + system time of each given
-//! process (all its threads) and of all its descendants, read from /proc. Sampled on the
+//! process (all its threads) and of all its descendants, in nanoseconds from each process's
+//! CPU-time clock (see `oscalls::cpu::process_cpu_ns`). Sampled on the
 //! main thread at the start of the recorded phase, once a second, and at the end, so a
 //! process that exits mid-run still counts up to its last sample.
 
-use oscalls::cpu::{process_ticks, ticks_per_s};
+use oscalls::cpu::process_cpu_ns;
 use oscalls::process::children;
 use std::collections::BTreeMap;
 
 /// Whether `pid` names a live process we can read.
 pub fn exists(pid: u32) -> bool {
-    process_ticks(pid).is_some()
+    process_cpu_ns(pid).is_some()
 }
 
 /// CPU of a process tree, tracked over the recorded phase.
 #[derive(Debug)]
 pub struct ServerCpu {
     roots: Vec<u32>,
-    /// Per process: clock ticks at its first and latest sample in the window.
+    /// Per process: CPU nanoseconds at its first and latest sample in the window.
     seen: BTreeMap<u32, (u64, u64)>,
     /// Roots that were gone at some sample.
     vanished: Vec<u32>,
@@ -58,25 +59,25 @@ impl ServerCpu {
             if tree.is_empty() && !self.vanished.contains(&root) {
                 self.vanished.push(root);
             }
-            for (pid, ticks) in tree {
+            for (pid, ns) in tree {
                 let entry = self
                     .seen
                     .entry(pid)
-                    .or_insert((if first_sample { ticks } else { 0 }, ticks));
+                    .or_insert((if first_sample { ns } else { 0 }, ns));
                 // A recycled PID would go backwards: keep the larger reading.
-                entry.1 = entry.1.max(ticks);
+                entry.1 = entry.1.max(ns);
             }
         }
     }
 
     /// CPU seconds used by the trees between the first and the latest sample.
     pub fn cpu_s(&self) -> f64 {
-        let ticks: u64 = self
+        let ns: u64 = self
             .seen
             .values()
             .map(|(first, last)| last - first.min(last))
             .sum();
-        ticks as f64 / ticks_per_s()
+        ns as f64 / 1e9
     }
 
     pub fn pids(&self) -> &[u32] {
@@ -89,15 +90,15 @@ impl ServerCpu {
     }
 }
 
-/// `pid` and its descendants with their CPU ticks; empty when `pid` is gone.
+/// `pid` and its descendants with their CPU nanoseconds; empty when `pid` is gone.
 fn collect_tree(pid: u32, out: &mut Vec<(u32, u64)>) {
-    let Some(ticks) = process_ticks(pid) else {
+    let Some(ns) = process_cpu_ns(pid) else {
         return;
     };
     if out.iter().any(|(seen, _)| *seen == pid) {
         return; // defensive: /proc never loops, but a recycled PID could
     }
-    out.push((pid, ticks));
+    out.push((pid, ns));
     for child in children(pid) {
         collect_tree(child, out);
     }

@@ -1,38 +1,92 @@
 //! A deliberately slower server, for calibrating the performance gate
-//! (`scripts/calibrate-gate.sh`): built only with `--features calibration-slowdown`, it burns
-//! a fixed amount of CPU on every routed request, read once at startup from
-//! `EVLOOP_CALIBRATION_SPIN_NS` (nanoseconds, default 0). The normal build has none of it.
+//! (`scripts/calibrate-gate.sh`): built only with `--features calibration-slowdown`, it adds
+//! one fixed cost to every routed request, chosen when it is compiled by
+//! `EVLOOP_CALIBRATION` in the build's environment:
+//!
+//! - `spin:N`: N iterations of a dependent multiply-add, a fixed number of instructions, so
+//!   that callgrind counts the same extra on every request and the CPU cost does not depend
+//!   on a clock (a clock spin would hide in the timing signal's own noise differently);
+//! - `syscall`: one extra system call (`getppid`), a realistic regression of the kind
+//!   instruction counts do not see;
+//! - `alloc4k`: one extra 4 KiB heap allocation, filled by a copy and read back.
+//!
+//! Unset or empty, the calibration build costs nothing extra. The normal build has none of it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::hint::black_box;
 
-pub const ENV: &str = "EVLOOP_CALIBRATION_SPIN_NS";
+/// The compile-time choice (cargo rebuilds when it changes).
+const SPEC: &str = match option_env!("EVLOOP_CALIBRATION") {
+    Some(spec) => spec,
+    None => "",
+};
 
-static SPIN_NS: AtomicU64 = AtomicU64::new(0);
-
-/// Read the spin from the environment; a value that is not a whole number of
-/// nanoseconds is refused, naming the variable.
-pub fn init_from_env() -> Result<u64, String> {
-    let ns = match std::env::var(ENV) {
-        Err(_) => 0,
-        Ok(text) => text
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| format!("{ENV}: expected nanoseconds as a whole number, got '{text}'"))?,
-    };
-    SPIN_NS.store(ns, Ordering::Relaxed);
-    Ok(ns)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cost {
+    None,
+    Spin(u64),
+    Syscall,
+    Alloc4k,
 }
 
-/// Busy-wait on the monotonic clock for the configured time: CPU spent in the worker,
-/// exactly like slower request handling would spend it.
-#[inline(never)]
-pub fn spin() {
-    let ns = SPIN_NS.load(Ordering::Relaxed);
-    if ns == 0 {
-        return;
+/// The cost this build adds, or why `EVLOOP_CALIBRATION` was not understood.
+pub fn cost() -> Result<Cost, String> {
+    parse(SPEC)
+}
+
+fn parse(spec: &str) -> Result<Cost, String> {
+    match spec.trim() {
+        "" => Ok(Cost::None),
+        "syscall" => Ok(Cost::Syscall),
+        "alloc4k" => Ok(Cost::Alloc4k),
+        other => other
+            .strip_prefix("spin:")
+            .and_then(|n| n.parse().ok())
+            .map(Cost::Spin)
+            .ok_or_else(|| {
+                format!(
+                    "EVLOOP_CALIBRATION (at build time): expected spin:N, syscall or alloc4k, got '{other}'"
+                )
+            }),
     }
-    let until = oscalls::clock::monotonic_ns() + ns;
-    while oscalls::clock::monotonic_ns() < until {
-        std::hint::spin_loop();
+}
+
+static SOURCE: [u8; 4096] = [0x5a; 4096];
+
+/// The extra work of one request.
+#[inline(never)]
+pub fn spend() {
+    match parse(SPEC) {
+        Ok(Cost::Spin(n)) => {
+            let mut x = black_box(1u64);
+            for i in 0..n {
+                x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+            }
+            black_box(x);
+        }
+        // getppid(2): glibc does not cache it, so it is a real system call each time.
+        Ok(Cost::Syscall) => _ = black_box(std::os::unix::process::parent_id()),
+        Ok(Cost::Alloc4k) => {
+            let copy = black_box(SOURCE.to_vec());
+            black_box(copy.iter().fold(0u8, |a, b| a ^ b));
+        }
+        Ok(Cost::None) | Err(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_or_are_refused_by_name() {
+        assert_eq!(parse(""), Ok(Cost::None));
+        assert_eq!(parse("spin:2500"), Ok(Cost::Spin(2500)));
+        assert_eq!(parse("syscall"), Ok(Cost::Syscall));
+        assert_eq!(parse("alloc4k"), Ok(Cost::Alloc4k));
+        let refused = parse("spin:lots").unwrap_err();
+        assert!(
+            refused.contains("EVLOOP_CALIBRATION") && refused.contains("spin:lots"),
+            "{refused}"
+        );
     }
 }

@@ -26,8 +26,8 @@ fn main() -> ExitCode {
         Err(e) => return usage(&e),
     };
     #[cfg(feature = "calibration-slowdown")]
-    match server::calibration::init_from_env() {
-        Ok(ns) => eprintln!("server: calibration build: {ns} ns of extra CPU per request"),
+    match server::calibration::cost() {
+        Ok(cost) => eprintln!("server: calibration build: {cost:?} extra per request"),
         Err(e) => return usage(&e),
     }
     let workers = cfg.workers;

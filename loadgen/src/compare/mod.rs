@@ -243,7 +243,7 @@ impl Comparison {
 }
 
 /// `5%`, `5` (both percent) or `0.5%`; never negative.
-fn parse_band(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_band(text: &str) -> Result<f64, String> {
     let number = text.trim().trim_end_matches('%');
     match number.parse::<f64>() {
         Ok(pct) if pct.is_finite() && pct >= 0.0 => Ok(pct),

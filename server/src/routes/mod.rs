@@ -24,7 +24,7 @@ pub struct Services<'a> {
 /// Answers one complete request (head plus decoded body), or defers it to the database.
 pub fn dispatch<'a>(head: &Head<'_>, body: &[u8], res: Responder<'_>, services: Services<'a>) -> Routed<'a> {
     #[cfg(feature = "calibration-slowdown")]
-    crate::calibration::spin();
+    crate::calibration::spend();
     let method = head.method;
     let path = head.path();
     if let Some(route) = services.proxy.and_then(|p| p.route(path)) {

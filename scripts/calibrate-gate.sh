@@ -1,139 +1,124 @@
 #!/usr/bin/env bash
-# How often does the statistical gate (`loadgen compare --base ... --new ...`) cry wolf, and
-# how often does it catch a real slowdown? Runs A/A and A/B pairs against servers started
-# side by side and prints the false-alarm and detection rates.
+# How well does scripts/perf-gate.sh tell a change from none? Separate builds of this
+# source, measured by the gate over and over:
 #
-#   scripts/calibrate-gate.sh [--pairs 5] [--rounds 3] [--duration 2s] [--connections 64]
-#                             [--slowdowns 5,10] [--out DIR]
+#   scripts/calibrate-gate.sh builds                      # A, A' and the slowed builds
+#   scripts/calibrate-gate.sh aa --mode exact --runs 20   # A vs A': false alarms, spread
+#   scripts/calibrate-gate.sh aa --mode timing --runs 100 --scenarios keepalive
+#   scripts/calibrate-gate.sh detect --mode exact --runs 3 --scenarios keepalive
+#   scripts/calibrate-gate.sh detect --mode timing --runs 20 --only spin-3,spin-5
+#   scripts/calibrate-gate.sh summary                     # rates with Clopper-Pearson intervals
 #
-# Servers (each --workers 1, pinned to CPU 0; loadgen -t1 on CPU 1): A1 and A2, two
-# processes of the normal build, and one process of the calibration build
-# (`--features calibration-slowdown`) per slowdown, burning that percentage of A's measured
-# CPU per request on every request (EVLOOP_CALIBRATION_SPIN_NS). A pair is ROUNDS runs of
-# each server, interleaved (the order rotates every round). Each pair is judged by
-# `loadgen compare --base A1... --new X...` with its default metrics (rps, p50, p99, errors,
-# target CPU per request): A1 vs A2 is an A/A pair (an alarm is false), A1 vs a slowed
-# server an A/B pair (an alarm is a detection). Also judged paired (`--paired`), and with
-# two consecutive pairs joined (twice the rounds a side).
-#
-# --out DIR accumulates: pairs already in DIR are kept and new ones numbered after them, so
-# the calibration can run in pieces of a few minutes, each under the bench lock:
-#   flock /tmp/bench.lock scripts/calibrate-gate.sh --pairs 5 --out DIR     (x4)
-# The summary (DIR/calibration.{json,md}) is rewritten after every piece, over all pairs;
-# `--pairs 0` only judges what DIR holds (after one probe run to size the spin).
+# Builds (target/calibrate/bins/NAME/server): A and A2, two release builds of one source in
+# separate target directories (code layout may differ: build-to-build variance is part of
+# what an A/A' run sees); exact-spin-P and timing-spin-P (P = 1,2,3,5,10), the calibration
+# build (`--features calibration-slowdown`, EVLOOP_CALIBRATION=spin:N) with N iterations
+# of a fixed loop sized to P% of A's instructions per request (exact) or of A's CPU-us per
+# request (timing) in the keepalive scenario; syscall (one extra getppid per request) and
+# alloc4k (one extra 4 KiB allocation and copy). Every run is a whole perf-gate.sh run
+# (its own servers, its own verdict) against A, kept under DIR/runs/ (default
+# bench-results/gate-calibration), so runs accumulate over several sittings.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=lib/common.sh
-source "$ROOT/scripts/lib/common.sh"
-
-PAIRS=5 ROUNDS=3 DURATION=2s CONNS=64 SLOWDOWNS=5,10 OUT=""
+CAL=$ROOT/target/calibrate BINS=$ROOT/target/calibrate/bins
+ACTION=${1:-}; shift || true
+MODE=exact RUNS=1 SCENARIOS="" ONLY="" OUT=$ROOT/bench-results/gate-calibration EXTRA=()
 while [ $# -gt 0 ]; do
   case $1 in
-    --pairs) PAIRS=${2:?}; shift 2 ;;
-    --rounds) ROUNDS=${2:?}; shift 2 ;;
-    --duration) DURATION=${2:?}; shift 2 ;;
-    --connections) CONNS=${2:?}; shift 2 ;;
-    --slowdowns) SLOWDOWNS=${2:?}; shift 2 ;;
+    --mode) MODE=${2:?}; shift 2 ;;
+    --runs) RUNS=${2:?}; shift 2 ;;
+    --scenarios) SCENARIOS=${2:?}; shift 2 ;;
+    --only) ONLY=${2:?}; shift 2 ;;
     --out) OUT=${2:?}; shift 2 ;;
+    --rounds | --duration) EXTRA+=("$1" "${2:?}"); shift 2 ;;
     *) echo "calibrate-gate.sh: unknown option '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
 done
-require_two_cpus
-OUT=${OUT:-$ROOT/target/bench-runs/calibrate-$(date -u +%Y%m%dT%H%M%SZ)}
-mkdir -p "$OUT/runs" "$OUT/verdicts"
-make_workdir
+PCTS=(1 2 3 5 10)
 
-cargo build --release -p server -p loadgen --manifest-path "$ROOT/Cargo.toml" >&2
-# The slowed build in its own target directory, so target/release keeps the normal one.
-cargo build --release -p server --features calibration-slowdown \
-  --manifest-path "$ROOT/Cargo.toml" --target-dir "$ROOT/target/calibration" >&2
-LOADGEN=$ROOT/target/release/loadgen SLOW_SERVER=$ROOT/target/calibration/release/server
-
-# start NAME BINARY SPIN_NS: a server on CPU 0; sets PIDS[NAME] and PORTS[NAME].
-declare -A PIDS PORTS BINS SPINS
-start() {
-  local name=$1 bin=$2 spin=$3
-  BINS[$name]=$bin SPINS[$name]=$spin
-  EVLOOP_CALIBRATION_SPIN_NS=$spin taskset -c 0 "$bin" --listen 127.0.0.1:0 --workers 1 \
-    >"$WORK/$name.line" 2>>"$WORK/server.err" &
-  PIDS[$name]=$!
-  for _ in $(seq 1 500); do [ -s "$WORK/$name.line" ] && break; sleep 0.01; done
-  PORTS[$name]=$(sed -E 's|.*127\.0\.0\.1:([0-9]+) .*|\1|' "$WORK/$name.line")
-  [ -n "${PORTS[$name]}" ] || { echo "server $name did not start: $(cat "$WORK/server.err")" >&2; exit 1; }
-}
-# cleanup_workdir stops SERVER_PID only: stop them all.
-trap 'kill "${PIDS[@]}" 2>/dev/null; cleanup_workdir' EXIT
-
-run() { # NAME FILE
-  # A server that went away (the machine is shared) comes back, and the log says so.
-  if ! kill -0 "${PIDS[$1]}" 2>/dev/null; then
-    echo "server $1 (pid ${PIDS[$1]}) had exited: started again" | tee -a "$OUT/restarts.txt" >&2
-    start "$1" "${BINS[$1]}" "${SPINS[$1]}"
-  fi
-  taskset -c 1 "$LOADGEN" -t1 -c"$CONNS" -d"$DURATION" --no-progress --server-pid "${PIDS[$1]}" \
-    --json "$2" "http://127.0.0.1:${PORTS[$1]}/plaintext" >/dev/null 2>>"$WORK/loadgen.err" \
-    || { echo "loadgen failed against $1: $(tail -n 3 "$WORK/loadgen.err")" >&2; exit 1; }
+build() { # NAME TARGET_DIR [EVLOOP_CALIBRATION]
+  local name=$1 target=$2 spec=${3:-}
+  local features=()
+  # Already built with this spec (builds resume where they stopped).
+  [ -x "$BINS/$name/server" ] && [ "$(cat "$BINS/$name/spec" 2>/dev/null)" = "$spec" ] && return 0
+  [ -z "$spec" ] || features=(--features calibration-slowdown)
+  echo "building $name${spec:+ (EVLOOP_CALIBRATION=$spec)}" >&2
+  EVLOOP_CALIBRATION=$spec cargo build -q --release -p server -p loadgen "${features[@]}" \
+    --manifest-path "$ROOT/Cargo.toml" --target-dir "$target" >&2
+  mkdir -p "$BINS/$name"
+  cp "$target/release/server" "$target/release/loadgen" "$BINS/$name/"
+  echo "$spec" >"$BINS/$name/spec"
 }
 
-start A1 "$ROOT/target/release/server" 0
-start A2 "$ROOT/target/release/server" 0
-# A's CPU per request, measured here, sets the slowed servers' spin.
-run A1 "$WORK/probe.json"
-CPU_US=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["target"]["cpu_us_per_request"])' "$WORK/probe.json")
-SERVERS=(A1 A2)
-IFS=',' read -r -a PCTS <<<"$SLOWDOWNS"
-for pct in "${PCTS[@]}"; do
-  spin=$(python3 -c "print(round($CPU_US * 1000 * $pct / 100))")
-  start "B$pct" "$SLOW_SERVER" "$spin"
-  echo "B$pct: +$spin ns per request ($pct% of A's $CPU_US us)" >&2
-  echo "$pct $spin $CPU_US" >>"$OUT/slowdowns.txt"
-done
-SERVERS+=("${PCTS[@]/#/B}")
+gate() { # OUT_DIR ARGS... -> the gate's exit code, never fails the script
+  local code=0
+  mkdir -p "$(dirname "$1")"
+  "$ROOT/scripts/perf-gate.sh" --out "$@" >/dev/null 2>"$1.log" || code=$?
+  echo "$code"
+}
 
-first=$(( $(find "$OUT/runs" -name 'p*-A1-r1.json' | wc -l) + 1 ))
-for pair in $(seq "$first" $((first + PAIRS - 1))); do
-  for round in $(seq 1 "$ROUNDS"); do
-    n=${#SERVERS[@]}
-    for i in $(seq 0 $((n - 1))); do
-      name=${SERVERS[$(( (i + round - 1) % n ))]}
-      run "$name" "$OUT/runs/p$pair-$name-r$round.json"
+# Per-request cost in keepalive of one spin iteration: exact (instructions) and timing (ns).
+probe() {
+  build probe "$CAL/slow" spin:20000
+  local dir=$CAL/probe
+  rm -rf "$dir"
+  gate "$dir/exact" --base-bin "$BINS/A" --head-bin "$BINS/probe" --scenarios keepalive --mode exact >/dev/null
+  gate "$dir/timing" --base-bin "$BINS/A" --head-bin "$BINS/probe" --scenarios keepalive --mode timing >/dev/null
+  python3 - "$dir" <<'PY'
+import json, sys
+d = sys.argv[1]
+rows = {r["metric"]: r for s in ("exact", "timing") for r in json.load(open(f"{d}/{s}/summary.json"))["rows"]}
+ins, cpu = rows["instructions_per_request"], rows["cpu_us_per_request"]
+json.dump({"iterations": 20000,
+           "a_instructions": ins["base"], "instructions_per_iteration": (ins["head"] - ins["base"]) / 20000,
+           "a_cpu_us": cpu["base"], "ns_per_iteration": (cpu["head"] - cpu["base"]) * 1000 / 20000},
+          open(f"{d}/probe.json", "w"), indent=1)
+print(open(f"{d}/probe.json").read())
+PY
+}
+
+case $ACTION in
+  builds)
+    build A "$CAL/a"
+    build A2 "$CAL/a2"
+    probe
+    for p in "${PCTS[@]}"; do
+      read -r ni nt < <(python3 -c "
+import json; p=json.load(open('$CAL/probe/probe.json')); f=$p/100
+print(round(f*p['a_instructions']/p['instructions_per_iteration']), round(f*p['a_cpu_us']*1000/p['ns_per_iteration']))")
+      build "exact-spin-$p" "$CAL/slow" "spin:$ni"
+      build "timing-spin-$p" "$CAL/slow" "spin:$nt"
     done
-  done
-  echo "pair $pair done" >&2
-done
-
-# Judge every pair in OUT (the old ones too: same loadgen, same answer), three ways: all
-# rounds unpaired (Welch), all rounds paired in the order they ran, and one round a side.
-judge() { # PAIR NEW ROUNDS MODE [--paired] -> verdicts/p<PAIR>-<NEW>-<MODE>.json
-  local pair=$1 new=$2 rounds=$3 mode=$4 base=() news=() r
-  shift 4
-  for r in $(seq 1 "$rounds"); do
-    base+=("$OUT/runs/p$pair-A1-r$r.json") news+=("$OUT/runs/p$pair-$new-r$r.json")
-  done
-  "$LOADGEN" compare "$@" --base "${base[@]}" --new "${news[@]}" --max-regression 0% \
-    --json "$OUT/verdicts/p$pair-$new-$mode.json" >/dev/null || [ $? = 3 ]
-}
-for f in "$OUT"/runs/p*-A1-r1.json; do
-  pair=$(basename "$f" | sed -E 's/^p([0-9]+)-.*/\1/')
-  for name in "${SERVERS[@]:1}"; do
-    judge "$pair" "$name" "$ROUNDS" "${ROUNDS}runs"
-    judge "$pair" "$name" "$ROUNDS" "${ROUNDS}runs-paired" --paired
-  done
-done
-# Pairs 2k-1 and 2k joined: twice the runs a side (what longer CI jobs would buy).
-pairs=$(find "$OUT/runs" -name 'p*-A1-r1.json' | wc -l)
-for k in $(seq 1 $((pairs / 2))); do
-  for name in "${SERVERS[@]:1}"; do
-    base=() news=()
-    for p in $((2 * k - 1)) $((2 * k)); do
-      for r in $(seq 1 "$ROUNDS"); do
-        base+=("$OUT/runs/p$p-A1-r$r.json") news+=("$OUT/runs/p$p-$name-r$r.json")
+    build syscall "$CAL/slow" syscall
+    build alloc4k "$CAL/slow" alloc4k
+    ;;
+  aa | detect)
+    [ -x "$BINS/A2/server" ] || { echo "run '$0 builds' first" >&2; exit 2; }
+    if [ "$ACTION" = aa ]; then
+      HEADS=(A2)
+    else
+      HEADS=()
+      for p in "${PCTS[@]}"; do HEADS+=("$MODE-spin-$p"); done
+      HEADS+=(syscall alloc4k)
+      [ -z "$ONLY" ] || IFS=',' read -ra HEADS <<<"$ONLY"
+    fi
+    mkdir -p "$OUT/runs"
+    cp "$CAL/probe/probe.json" "$OUT/probe.json"
+    for i in $(seq 1 "$RUNS"); do
+      for head in "${HEADS[@]}"; do
+        n=$(find "$OUT/runs" -maxdepth 1 -name "$MODE-$head-*" | wc -l)
+        dir=$OUT/runs/$MODE-$head-$((n + 1))
+        code=$(gate "$dir" --base-bin "$BINS/A" --head-bin "$BINS/$head" --mode "$MODE" \
+          ${SCENARIOS:+--scenarios "$SCENARIOS"} "${EXTRA[@]}")
+        echo "{\"mode\":\"$MODE\",\"head\":\"$head\",\"spec\":\"$(cat "$BINS/$head/spec")\",\"run\":\"$(basename "$dir")\",\"exit\":$code}" >>"$OUT/runs.jsonl"
+        echo "$MODE $head run $i/$RUNS: exit $code" >&2
+        # Keep the verdicts, not the raw measurements (callgrind outputs are megabytes).
+        find "$dir" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+        rm -f "$dir/samples.jsonl" "$dir/confirm.jsonl" "$dir"/build-*.log
       done
     done
-    "$LOADGEN" compare --base "${base[@]}" --new "${news[@]}" --max-regression 0% \
-      --json "$OUT/verdicts/p$k-$name-$((2 * ROUNDS))runs-joined.json" >/dev/null || [ $? = 3 ]
-  done
-done
-python3 "$ROOT/scripts/lib/calibration_summary.py" "$OUT" \
-  "servers --workers 1 on CPU 0, loadgen -t1 -c$CONNS -d$DURATION /plaintext on CPU 1, $ROUNDS rounds a side per pair, interleaved" \
-  "scripts/calibrate-gate.sh --rounds $ROUNDS --duration $DURATION --connections $CONNS --slowdowns $SLOWDOWNS"
+    python3 "$ROOT/scripts/lib/gate_calibration.py" "$OUT"
+    ;;
+  summary) python3 "$ROOT/scripts/lib/gate_calibration.py" "$OUT" ;;
+  *) sed -n '2,21p' "$0"; exit 2 ;;
+esac

@@ -5,8 +5,9 @@
 #
 #   scripts/perf-gate.sh --base REF [--head REF] [--mode exact|timing|both] [--scenarios LIST]
 #                        [--threshold PCT] [--out DIR]
-#                        [--rounds 10] [--duration 1s] [--connections 64]
-#                        [--build CMD --server CMD --scenario NAME=ARGS ...] [--loadgen PATH]
+#                        [--rounds 10] [--duration 500ms] [--connections 64]
+#                        [--build CMD --server CMD --scenario NAME=ARGS ... [--requests N1,N2]]
+#                        [--loadgen PATH]
 #                        [--base-bin DIR] [--head-bin DIR] [--head-cargo-args ARGS]
 #
 # --head defaults to the working tree. Modes (default exact):
@@ -24,7 +25,8 @@
 # Another project's server: --build CMD (run in each checkout; CARGO_TARGET_DIR separates
 # the sides' Rust builds), --server CMD (run in the checkout, {port} filled in; it must exit
 # on SIGTERM), and one --scenario 'NAME=LOADGEN ARGS' per scenario, the URL with {port}, no
-# -c/-t/-n/-d (the gate sets them). See the README's "CI regression checks".
+# -c/-t/-n/-d (the gate sets them); --requests: the exact signal's two request counts for
+# them (default 2000,12000). See the README's "CI regression checks".
 # --base-bin/--head-bin: use a directory's prebuilt `server` instead of building that side
 # (calibration); --head-cargo-args: extra cargo arguments for head's build.
 #
@@ -43,7 +45,7 @@ source "$ROOT/scripts/lib/gate_scenarios.sh"
 
 usage() { echo "perf-gate.sh: $*" >&2; exit 2; }
 BASE_REF="" HEAD_REF="" MODE=exact ONLY="" THRESHOLD="" OUT=""
-ROUNDS=10 DURATION=1s WARMUP=200ms CONNS=64
+ROUNDS=10 DURATION=500ms WARMUP=200ms CONNS=64
 BUILD_CMD="" SERVER_CMD="" GENERIC=() LOADGEN="" BASE_BIN="" HEAD_BIN="" HEAD_CARGO_ARGS=""
 ARGV=("$@")
 while [ $# -gt 0 ]; do
@@ -60,17 +62,20 @@ while [ $# -gt 0 ]; do
     --build) BUILD_CMD=${2:?}; shift 2 ;;
     --server) SERVER_CMD=${2:?}; shift 2 ;;
     --scenario) GENERIC+=("${2:?--scenario needs NAME=ARGS}"); shift 2 ;;
+    --requests) GENERIC_COUNTS=${2:?--requests needs N1,N2}; shift 2 ;;
     --loadgen) LOADGEN=${2:?}; shift 2 ;;
     --base-bin) BASE_BIN=$(cd "${2:?}" && pwd); shift 2 ;;
     --head-bin) HEAD_BIN=$(cd "${2:?}" && pwd); shift 2 ;;
     --head-cargo-args) HEAD_CARGO_ARGS=${2?}; shift 2 ;;
-    -h | --help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,39p' "$0"; exit 0 ;;
     *) usage "unknown option '$1' (see --help)" ;;
   esac
 done
 [ -n "$BASE_REF" ] || [ -n "$BASE_BIN" ] || usage "--base REF is required"
 case $MODE in exact | timing | both) ;; *) usage "--mode must be exact, timing or both, not '$MODE'" ;; esac
 [[ $ROUNDS =~ ^[0-9]+$ ]] && [ "$ROUNDS" -ge 3 ] || usage "--rounds must be a whole number of at least 3"
+[[ $GENERIC_COUNTS =~ ^[0-9]+,[0-9]+$ ]] && [ "${GENERIC_COUNTS%,*}" != "${GENERIC_COUNTS#*,}" ] ||
+  usage "--requests must be two different request counts N1,N2, not '$GENERIC_COUNTS'"
 if [ -n "$SERVER_CMD" ] || [ ${#GENERIC[@]} -gt 0 ]; then
   [ -n "$SERVER_CMD" ] && [ ${#GENERIC[@]} -gt 0 ] || usage "--server and --scenario go together"
   [[ $SERVER_CMD == *"{port}"* ]] || usage "--server: the command must contain {port}"
@@ -108,7 +113,8 @@ checkout() { # SIDE REF -> $WORK/SIDE
   git -C "$REPO" rev-parse --verify -q "$2^{commit}" >/dev/null || gate_fail "$1: '$2' is not a commit in $REPO"
   git -C "$REPO" worktree add --detach "$WORK/$1" "$2" >/dev/null 2>&1 || gate_fail "$1: git worktree add $2 failed"
 }
-side_dir() { if [ "$1" = head ] && [ -z "$HEAD_REF" ]; then echo "$REPO"; else echo "$WORK/$1"; fi; }
+# A side's checkout; the working tree for head without --head, and for a prebuilt side.
+side_dir() { if [ -d "$WORK/$1" ]; then echo "$WORK/$1"; else echo "$REPO"; fi; }
 declare -A BIN_DIR
 side_bin() { echo "${BIN_DIR[$1]}"; }
 # Ours: a release build per side in its own target directory; base's starts as a copy of

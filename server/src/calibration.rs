@@ -119,7 +119,15 @@ mod tests {
         assert_eq!(parse("spin:2500"), Ok(Cost::Spin(2500)));
         assert_eq!(parse("syscall"), Ok(Cost::Syscall));
         assert_eq!(parse("alloc4k"), Ok(Cost::Alloc4k));
-        for spec in ["", "spin:2500", "syscall", "alloc4k", "spin:", "spin:x1", "spinning"] {
+        for spec in [
+            "",
+            "spin:2500",
+            "syscall",
+            "alloc4k",
+            "spin:",
+            "spin:x1",
+            "spinning",
+        ] {
             let expected = parse(spec).unwrap_or(Cost::None);
             assert_eq!(parse_const(spec.as_bytes()), expected, "{spec}");
         }

@@ -16,9 +16,10 @@
 #           counts on one connection (start-up and shutdown cancel); fails at +1% (the A/A'
 #           calibration's spread is far below it). A regression lists the functions whose
 #           instructions per request changed most.
-#   timing  the target's CPU-us per request and rps: --rounds rounds a side of --duration
-#           each, in ABBA order, server on CPU 0 and loadgen on CPU 1; Welch's test on logs,
-#           Holm across the run's tests; fails at +2% when significant and confirmed by an
+#   timing  the target's CPU-us per request and rps: --rounds rounds of --duration, each
+#           loading base and head at once (both servers on CPU 0, both loadgens on CPU 1,
+#           start order alternated); a paired test on the logs of per-round ratios, Holm
+#           across the run's tests; fails at +2% when significant and confirmed by an
 #           automatic re-run of the flagged scenarios.
 # Our scenarios (default all): keepalive, pipelined16, json, static-1KiB, churn (a new
 # connection per request), https-keepalive, like-post (the Like API, every request a write).
@@ -191,7 +192,7 @@ if [ "$MODE" != timing ]; then
 fi
 if [ "$MODE" != exact ]; then
   gate_timing "$SAMPLES" "$OUT/timing" "$ROUNDS" "${SELECTED[@]}"
-  RIG+="; timing: -c$CONNS, $ROUNDS rounds a side of $DURATION (after $WARMUP warm-up), ABBA"
+  RIG+="; timing: -c$CONNS a side, $ROUNDS rounds of $DURATION (after $WARMUP warm-up) loading both sides at once"
 fi
 
 # --- verdict ----------------------------------------------------------------------------

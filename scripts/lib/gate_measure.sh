@@ -106,13 +106,16 @@ gate_exact() {
 }
 
 # gate_timing SAMPLES DIR ROUNDS SCENARIO...: both sides' servers started side by side,
-# then per round every scenario on each side, in ABBA order (base first in odd rounds,
-# head first in even ones), the target's CPU per request from --server-pid.
+# then per round and scenario both sides loaded at the same time (servers on the target
+# CPU, loadgens on the generator CPU, base started first in odd rounds, head in even ones),
+# the target's CPU per request from --server-pid. Loading both at once is what makes a
+# round's head/base ratio steady: whatever state the machine is in that round, both sides
+# see it (sequential rounds' ratios varied ~6x more, bench-results/gate-calibration-*).
 gate_timing() {
   local samples=$1 dir=$2 rounds=$3 round scenario side args
   shift 3
   mkdir -p "$dir"
-  declare -A pid port
+  declare -A pid port load
   for scenario in "$@"; do
     for side in base head; do
       gate_start "$side" "$scenario" "$dir/$scenario-$side.log"
@@ -126,7 +129,11 @@ gate_timing() {
       for side in "${order[@]}"; do
         read -ra args <<<"$(scenario_args "$scenario" "${port[$scenario-$side]}")"
         gate_load "$dir/$scenario-$side-r$round.json" -c"$CONNS" -d"$DURATION" --warmup "$WARMUP" \
-          --server-pid "${pid[$scenario-$side]}" "${args[@]}"
+          --server-pid "${pid[$scenario-$side]}" "${args[@]}" &
+        load[$side]=$!
+      done
+      for side in "${order[@]}"; do
+        wait "${load[$side]}" || exit 1
         printf '{"scenario":"%s","side":"%s","signal":"timing","round":%s,"report":"%s"}\n' \
           "$scenario" "$side" "$round" "$(basename "$dir")/$scenario-$side-r$round.json" >>"$samples"
       done

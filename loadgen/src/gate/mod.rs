@@ -5,9 +5,9 @@
 //!   (`strace -c`), each the slope between runs at two request counts, so start-up and
 //!   shutdown cancel. Counts do not vary from run to run, so the verdict is the threshold
 //!   alone (default 1%, from the A/A′ calibration in `bench-results/`).
-//! - **timing**: the target's CPU-us per request and rps over interleaved rounds of both
-//!   builds, Welch's test on logs with Holm's correction across the run's tests; a
-//!   regression must be significant, past the threshold (default 2%), and repeat in a
+//! - **timing**: the target's CPU-us per request and rps over rounds that load both
+//!   builds at once, a paired test on the logs of per-round ratios with Holm's correction
+//!   across the run's tests; a regression must be significant, past the threshold (default 2%), and repeat in a
 //!   confirmation re-run (`--confirm`).
 //!
 //! Exit codes: 0 no regression, 3 a regression, 1 the samples cannot be judged (a missing

@@ -29,9 +29,11 @@ pub struct Counts {
     pub functions: Vec<(u64, BTreeMap<String, u64>)>,
 }
 
-/// One timed round's figures.
+/// One timed round's figures; `round` pairs it with the other side's (both sides are
+/// loaded at once in a round).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Round {
+    pub round: u64,
     pub cpu_us_per_req: f64,
     pub rps: f64,
 }
@@ -100,12 +102,15 @@ impl Samples {
                 }
             }
             "timing" => {
-                let report = file("report")?;
-                let round = timed_round(&report)?;
-                self.timed
-                    .entry((scenario.clone(), side))
-                    .or_default()
-                    .push(round);
+                let number = json
+                    .get("round")
+                    .and_then(Value::as_u64)
+                    .ok_or("no \"round\" (a whole number)")?;
+                let rounds = self.timed.entry((scenario.clone(), side)).or_default();
+                if rounds.iter().any(|r| r.round == number) {
+                    return Err(format!("round {number} of {scenario} is listed twice"));
+                }
+                rounds.push(timed_round(&file("report")?, number)?);
             }
             other => {
                 return Err(format!(
@@ -223,7 +228,7 @@ pub fn annotate_functions(contents: &str) -> BTreeMap<String, u64> {
 
 /// One round from a loadgen JSON report: the target's CPU per request (needs
 /// `--server-pid`) and rps. A round with any error cannot be judged.
-fn timed_round(path: &Path) -> Result<Round, String> {
+fn timed_round(path: &Path, round: u64) -> Result<Round, String> {
     let text = read_text(&path.to_path_buf())?;
     let report: Value =
         serde_json::from_str(&text).map_err(|e| format!("'{}' is not JSON: {e}", path.display()))?;
@@ -249,6 +254,7 @@ fn timed_round(path: &Path) -> Result<Round, String> {
             )
         })?;
     Ok(Round {
+        round,
         cpu_us_per_req,
         rps: number("/rps").unwrap_or(0.0),
     })

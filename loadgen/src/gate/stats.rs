@@ -1,16 +1,20 @@
-//! The timing signal's statistic: Welch's t-test on the logarithms of per-round values, so
-//! that the estimate, its interval and its p-value are all about one quantity — the ratio
-//! of the two sides' geometric means — and Holm's step-down correction across every test
+//! The timing signal's statistic: a paired t-test on the logarithms of per-round ratios
+//! head/base, so that the estimate, its interval and its p-value are all about one quantity
+//! — the geometric mean of the ratios — and Holm's step-down correction across every test
 //! of one gate run (a run of ten scenario-metric tests at 5% each would otherwise cry wolf
 //! four times in ten).
 //!
-//! Why not Mann-Whitney (benchstat): with ten rounds a side it gives a p-value but no
-//! interval, and the gate needs "how much worse" to compare with its threshold; the log
-//! scale makes the t-test's interval a ratio and tames the right skew of CPU times.
+//! Why paired: the gate loads both sides in the same round at the same time, so whatever
+//! moves a round's figures on this machine (frequency, cache and memory state, the other
+//! tenants) moves both; per-round ratios vary by about 1% where the values themselves vary
+//! by 10-30% (bench-results/gate-calibration-*). Why not Wilcoxon's signed-rank test
+//! (benchstat uses Mann-Whitney): with ten rounds it gives a p-value but no interval, and the
+//! gate needs "how much worse" to compare with its threshold; the log scale makes the
+//! interval a ratio and tames the right skew of CPU times.
 
-/// The change of head against base: `head/base - 1` of the geometric means.
+/// The change of head against base: `exp(mean(ln(head/base))) - 1`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LogWelch {
+pub struct RatioTest {
     pub change: f64,
     /// 95% confidence interval of `change`.
     pub low: f64,
@@ -20,31 +24,23 @@ pub struct LogWelch {
     pub df: f64,
 }
 
-/// Welch's test on `ln` of the values; None when a side has fewer than two values or a
-/// value is not positive (a ratio of such is meaningless).
-pub fn log_welch(base: &[f64], head: &[f64]) -> Option<LogWelch> {
-    if base.len() < 2
-        || head.len() < 2
-        || base
-            .iter()
-            .chain(head)
-            .any(|v| v.is_nan() || *v <= 0.0 || v.is_infinite())
-    {
+/// The paired test over (base, head) rounds; None with fewer than two pairs or a value that
+/// is not positive (a ratio of such is meaningless).
+pub fn log_paired(pairs: &[(f64, f64)]) -> Option<RatioTest> {
+    let bad = |v: f64| v.is_nan() || v <= 0.0 || v.is_infinite();
+    if pairs.len() < 2 || pairs.iter().any(|(b, h)| bad(*b) || bad(*h)) {
         return None;
     }
-    let logs = |xs: &[f64]| xs.iter().map(|x| x.ln()).collect::<Vec<_>>();
-    let (b, h) = (logs(base), logs(head));
-    let (mb, vb) = mean_var(&b);
-    let (mh, vh) = mean_var(&h);
-    let (nb, nh) = (b.len() as f64, h.len() as f64);
-    let d = mh - mb;
-    let (sb, sh) = (vb / nb, vh / nh);
-    let se = (sb + sh).sqrt();
+    let d: Vec<f64> = pairs.iter().map(|(b, h)| (h / b).ln()).collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let se = (var / n).sqrt();
+    let change = mean.exp() - 1.0;
     if se == 0.0 {
-        // Every round identical on both sides: the difference is exact.
-        let p = if d == 0.0 { 1.0 } else { 0.0 };
-        let change = d.exp() - 1.0;
-        return Some(LogWelch {
+        // Every round's ratio identical: the difference is exact.
+        let p = if mean == 0.0 { 1.0 } else { 0.0 };
+        return Some(RatioTest {
             change,
             low: change,
             high: change,
@@ -52,23 +48,15 @@ pub fn log_welch(base: &[f64], head: &[f64]) -> Option<LogWelch> {
             df: f64::INFINITY,
         });
     }
-    let df = (sb + sh).powi(2) / (sb * sb / (nb - 1.0) + sh * sh / (nh - 1.0));
-    let t = d / se;
+    let df = n - 1.0;
     let q = t_quantile(0.975, df);
-    Some(LogWelch {
-        change: d.exp() - 1.0,
-        low: (d - q * se).exp() - 1.0,
-        high: (d + q * se).exp() - 1.0,
-        p: two_sided_p(t, df),
+    Some(RatioTest {
+        change,
+        low: (mean - q * se).exp() - 1.0,
+        high: (mean + q * se).exp() - 1.0,
+        p: two_sided_p(mean / se, df),
         df,
     })
-}
-
-fn mean_var(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var)
 }
 
 /// Holm's step-down adjustment: the i-th smallest of m p-values is multiplied by m - i,

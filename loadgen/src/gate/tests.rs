@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::samples::{self, annotate_functions, callgrind_total, strace_total};
-use super::stats::{holm, log_welch, t_quantile, two_sided_p};
+use super::stats::{holm, log_paired, t_quantile, two_sided_p};
 use super::verdict::{self, Metric, Thresholds, Verdict, slope};
 use super::{GateError, run};
 
@@ -102,12 +102,14 @@ fn report(dir: &Path, name: &str, cpu: f64, rps: f64, errors: u64) -> String {
     name.to_string()
 }
 
-/// Timed rounds: base values around `cpu`, head's scaled by `factor`, with a fixed
-/// alternating wobble of ±`noise` (relative).
+/// Timed rounds: base values around `cpu`, head's scaled by `factor`, each side with a
+/// fixed wobble of ±`noise` (relative) out of step with the other's, so the per-round
+/// ratios vary; over whole cycles of five rounds the wobbles cancel in the mean ratio.
 fn timing(dir: &Path, lines: &mut String, scenario: &str, factor: f64, noise: f64, rounds: usize) {
+    const WOBBLE: [f64; 5] = [1.0, -1.0, 0.5, -0.5, 0.0];
     for i in 0..rounds {
-        let wobble = 1.0 + noise * [1.0, -1.0, 0.5, -0.5, 0.0][i % 5];
-        for (side, f) in [("base", 1.0), ("head", factor)] {
+        for (side, f, phase) in [("base", 1.0, 0), ("head", factor, 2)] {
+            let wobble = 1.0 + noise * WOBBLE[(i + phase) % 5];
             let cpu = 4.0 * f * wobble;
             let name = report(
                 dir,
@@ -285,14 +287,30 @@ fn t_distribution_matches_tables() {
     }
     assert!((two_sided_p(2.262, 9.0) - 0.05).abs() < 0.0005);
     assert!((two_sided_p(0.0, 5.0) - 1.0).abs() < 1e-12);
-    let same = log_welch(&[1.0, 1.1, 0.9], &[1.0, 1.1, 0.9]).unwrap();
-    assert!(same.change.abs() < 1e-12 && same.p > 0.99);
+}
+
+#[test]
+fn the_paired_test_judges_ratios_not_levels() {
+    // Rounds swing by 4x together; the ratio is 1.25 every round: exact.
+    let together = log_paired(&[(1.0, 1.25), (2.0, 2.5), (4.0, 5.0)]).unwrap();
     assert!(
-        log_welch(&[1.0], &[1.0, 2.0]).is_none(),
-        "one round is no variance"
+        (together.change - 0.25).abs() < 1e-12 && together.p < 1e-12,
+        "{together:?}"
     );
+    // Ratios 1.02, 0.98, 1.00: mean log ratio ~0, t ~0.
+    let same = log_paired(&[(1.0, 1.02), (2.0, 1.96), (1.5, 1.5)]).unwrap();
+    assert!(same.change.abs() < 1e-3 && same.p > 0.9, "{same:?}");
+    assert_eq!(same.df, 2.0);
+    assert!(same.low < 0.0 && same.high > 0.0);
+    // Ratios 1.05, 1.06, 1.04, 1.05: t = mean/se with se from their spread.
+    let d: Vec<f64> = [1.05f64, 1.06, 1.04, 1.05].iter().map(|r| r.ln()).collect();
+    let mean = d.iter().sum::<f64>() / 4.0;
+    let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
+    let t = log_paired(&[(1.0, 1.05), (1.0, 1.06), (1.0, 1.04), (2.0, 2.1)]).unwrap();
+    assert!((t.p - two_sided_p(mean / (sd / 2.0), 3.0)).abs() < 1e-12, "{t:?}");
+    assert!(log_paired(&[(1.0, 1.0)]).is_none(), "one round is no variance");
     assert!(
-        log_welch(&[0.0, 1.0], &[1.0, 2.0]).is_none(),
+        log_paired(&[(0.0, 1.0), (1.0, 2.0)]).is_none(),
         "a zero has no logarithm"
     );
 }
@@ -376,7 +394,7 @@ fn measurements_that_cannot_be_judged_are_errors_not_passes() {
     // Errors in a timed round.
     let name = report(&d, "bad.json", 4.0, 1000.0, 3);
     let errors = unmeasured(&format!(
-        r#"{{"scenario":"k","side":"base","signal":"timing","report":"{name}"}}"#
+        r#"{{"scenario":"k","side":"base","signal":"timing","round":1,"report":"{name}"}}"#
     ));
     assert!(errors.contains("3 errors"), "{errors}");
     // One side only.
@@ -387,5 +405,16 @@ fn measurements_that_cannot_be_judged_are_errors_not_passes() {
     let mut lines = String::new();
     timing(&d, &mut lines, "k", 1.0, 0.01, 2);
     assert!(unmeasured(&lines).contains("at least 3 rounds"));
+    // Rounds that do not pair: a round missing on one side, a round listed twice, no number.
+    let mut lines = String::new();
+    timing(&d, &mut lines, "k", 1.0, 0.01, 4);
+    let last_head = lines.lines().last().unwrap().to_string();
+    let unpaired = lines.replace(&format!("{last_head}\n"), "");
+    let lone = unmeasured(&unpaired);
+    assert!(lone.contains("round 3 was timed on one side only"), "{lone}");
+    let twice = unmeasured(&format!("{lines}{last_head}\n"));
+    assert!(twice.contains("round 3 of k is listed twice"), "{twice}");
+    let unnumbered = unmeasured(&last_head.replace("\"round\":3,", ""));
+    assert!(unnumbered.contains("no \"round\""), "{unnumbered}");
     assert!(unmeasured("{\"scenario\":\"k\",\"side\":\"left\"}").contains("base or head"));
 }

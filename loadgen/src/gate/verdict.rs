@@ -1,13 +1,13 @@
 //! From samples to verdicts. Exact signals: the slope of count against requests (start-up
 //! and shutdown cancel), judged by the threshold alone — a count has no noise to test
-//! against. Timing: per-round values judged by [`stats::log_welch`], Holm-corrected across
+//! against. Timing: per-round ratios judged by [`stats::log_paired`], Holm-corrected across
 //! every timing test of the run; a regression must be significant, past the threshold, and
 //! seen again in the confirmation re-run when one was made.
 
 use std::collections::BTreeMap;
 
 use super::samples::{Counted, Counts, Round, Samples, Side};
-use super::stats::{self, LogWelch};
+use super::stats::{self, RatioTest};
 
 /// Family-wise error rate of one gate run's timing tests.
 pub const ALPHA: f64 = 0.05;
@@ -68,10 +68,10 @@ pub struct Row {
     /// `head/base - 1` (for timing: of the geometric means).
     pub change: f64,
     /// Timing only: the test of the first run, and its Holm-adjusted p-value.
-    pub test: Option<LogWelch>,
+    pub test: Option<RatioTest>,
     pub p_holm: Option<f64>,
     /// Timing only, when re-run: the confirmation's test and adjusted p-value.
-    pub confirmation: Option<(LogWelch, f64)>,
+    pub confirmation: Option<(RatioTest, f64)>,
     pub verdict: Verdict,
     pub samples: String,
 }
@@ -236,7 +236,8 @@ fn function_deltas(base: &Counts, head: &Counts) -> Vec<FunctionDelta> {
     deltas
 }
 
-type TimingTest = (String, Metric, Vec<f64>, Vec<f64>);
+/// One scenario-metric test: the (base, head) value of each round.
+type TimingTest = (String, Metric, Vec<(f64, f64)>);
 
 fn timing_tests(samples: &Samples, only: Option<&[String]>) -> Result<Vec<TimingTest>, String> {
     let mut tests = Vec::new();
@@ -245,40 +246,62 @@ fn timing_tests(samples: &Samples, only: Option<&[String]>) -> Result<Vec<Timing
             continue;
         }
         let rounds = |side| samples.timed.get(&(scenario.clone(), side));
-        let (base, head) = match (rounds(Side::Base), rounds(Side::Head)) {
+        let pairs: Vec<(&Round, &Round)> = match (rounds(Side::Base), rounds(Side::Head)) {
             (None, None) => continue,
-            (Some(b), Some(h)) if b.len() >= 3 && h.len() >= 3 => (b, h),
+            (Some(base), Some(head)) => pair_rounds(scenario, base, head)?,
             (b, h) => {
                 return Err(format!(
-                    "{scenario}: timing needs at least 3 rounds a side, has {} base and {} head",
+                    "{scenario}: timing needs both sides' rounds, has {} base and {} head",
                     b.map_or(0, Vec::len),
                     h.map_or(0, Vec::len)
                 ));
             }
         };
-        let values = |rounds: &[Round], f: fn(&Round) -> f64| rounds.iter().map(f).collect::<Vec<_>>();
+        if pairs.len() < 3 {
+            return Err(format!(
+                "{scenario}: timing needs at least 3 rounds, has {}",
+                pairs.len()
+            ));
+        }
+        let values = |f: fn(&Round) -> f64| pairs.iter().map(|(b, h)| (f(b), f(h))).collect();
         tests.push((
             scenario.clone(),
             Metric::CpuUsPerReq,
-            values(base, |r| r.cpu_us_per_req),
-            values(head, |r| r.cpu_us_per_req),
+            values(|r| r.cpu_us_per_req),
         ));
-        tests.push((
-            scenario.clone(),
-            Metric::Rps,
-            values(base, |r| r.rps),
-            values(head, |r| r.rps),
-        ));
+        tests.push((scenario.clone(), Metric::Rps, values(|r| r.rps)));
     }
     Ok(tests)
 }
 
+/// Base's and head's figures of each round, matched by round number.
+fn pair_rounds<'a>(
+    scenario: &str,
+    base: &'a [Round],
+    head: &'a [Round],
+) -> Result<Vec<(&'a Round, &'a Round)>, String> {
+    let lone = |mine: &[Round], theirs: &[Round]| {
+        mine.iter()
+            .find(|r| !theirs.iter().any(|t| t.round == r.round))
+            .map(|r| r.round)
+    };
+    if let Some(n) = lone(base, head).or_else(|| lone(head, base)) {
+        return Err(format!(
+            "{scenario}: round {n} was timed on one side only (rounds pair base with head)"
+        ));
+    }
+    Ok(base
+        .iter()
+        .filter_map(|b| head.iter().find(|h| h.round == b.round).map(|h| (b, h)))
+        .collect())
+}
+
 /// Each test's estimate and Holm-adjusted p-value.
-fn run_tests(tests: &[TimingTest]) -> Result<Vec<(LogWelch, f64)>, String> {
+fn run_tests(tests: &[TimingTest]) -> Result<Vec<(RatioTest, f64)>, String> {
     let estimates = tests
         .iter()
-        .map(|(scenario, metric, b, h)| {
-            stats::log_welch(b, h)
+        .map(|(scenario, metric, pairs)| {
+            stats::log_paired(pairs)
                 .ok_or_else(|| format!("{scenario}: {} has a value that is not positive", metric.name()))
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -287,7 +310,7 @@ fn run_tests(tests: &[TimingTest]) -> Result<Vec<(LogWelch, f64)>, String> {
 }
 
 /// Worse, significant and past the threshold (or better, likewise).
-fn flagged(metric: Metric, test: &LogWelch, p_holm: f64, threshold: f64) -> Option<bool> {
+fn flagged(metric: Metric, test: &RatioTest, p_holm: f64, threshold: f64) -> Option<bool> {
     let worse_by = if metric.higher_is_worse() {
         test.change
     } else {
@@ -305,26 +328,26 @@ fn judge_timing(
     let tests = timing_tests(samples, None)?;
     let results = run_tests(&tests)?;
     let mut flagged_worse = Vec::new();
-    for ((scenario, metric, _, _), (test, p)) in tests.iter().zip(&results) {
+    for ((scenario, metric, _), (test, p)) in tests.iter().zip(&results) {
         if flagged(*metric, test, *p, threshold) == Some(true) && !judgement.candidates.contains(scenario) {
             judgement.candidates.push(scenario.clone());
         }
         flagged_worse.push(flagged(*metric, test, *p, threshold));
     }
     // The confirmation re-runs only the candidates; Holm runs over its own tests.
-    let confirmed: BTreeMap<(String, &'static str), (LogWelch, f64)> = match confirm {
+    let confirmed: BTreeMap<(String, &'static str), (RatioTest, f64)> = match confirm {
         Some(again) => {
             let retests = timing_tests(again, Some(&judgement.candidates))?;
             let reresults = run_tests(&retests)?;
             retests
                 .iter()
                 .zip(reresults)
-                .map(|((s, m, _, _), r)| ((s.clone(), m.key()), r))
+                .map(|((s, m, _), r)| ((s.clone(), m.key()), r))
                 .collect()
         }
         None => BTreeMap::new(),
     };
-    for (((scenario, metric, b, h), (test, p)), flag) in tests.into_iter().zip(results).zip(flagged_worse) {
+    for (((scenario, metric, pairs), (test, p)), flag) in tests.into_iter().zip(results).zip(flagged_worse) {
         let confirmation = confirmed.get(&(scenario.clone(), metric.key())).copied();
         let verdict = match (flag, confirm.is_some(), confirmation) {
             (Some(true), false, _) => Verdict::Regression,
@@ -337,18 +360,20 @@ fn judge_timing(
             (Some(false), _, _) => Verdict::Improvement,
             (None, _, _) => Verdict::Same,
         };
-        let geo = |xs: &[f64]| (xs.iter().map(|x| x.ln()).sum::<f64>() / xs.len() as f64).exp();
-        let mut samples = format!("{}+{} rounds", b.len(), h.len());
+        let geo = |f: fn(&(f64, f64)) -> f64| {
+            (pairs.iter().map(|p| f(p).ln()).sum::<f64>() / pairs.len() as f64).exp()
+        };
+        let mut samples = format!("{} paired rounds", pairs.len());
         if let Some(again) = confirm.and_then(|c| c.timed.get(&(scenario.clone(), Side::Base))) {
             if confirmation.is_some() {
-                samples.push_str(&format!(", re-run {0}+{0}", again.len()));
+                samples.push_str(&format!(", re-run {}", again.len()));
             }
         }
         judgement.rows.push(Row {
             scenario,
             metric,
-            base: geo(&b),
-            head: geo(&h),
+            base: geo(|p| p.0),
+            head: geo(|p| p.1),
             change: test.change,
             test: Some(test),
             p_holm: Some(p),

@@ -80,6 +80,10 @@ PY
 
 # gate_exact SAMPLES DIR SIDE SCENARIO N1 N2: instructions (callgrind) and syscalls
 # (strace -f -c) per request, each from two runs at N1 and N2 requests on one connection.
+# Under callgrind a warm-up connection runs first and the counts are zeroed after it: what
+# a server does once, lazily, on its first requests need not be deterministic (aws-lc
+# seeds its random generator from CPU jitter, ~200M instructions that vary by ~0.3% from
+# run to run), and the slope would carry that noise divided by N2 - N1.
 gate_exact() {
   local samples=$1 dir=$2 side=$3 scenario=$4 n tag args
   shift 4
@@ -89,6 +93,9 @@ gate_exact() {
     gate_start "$side" "$scenario" "$dir/$tag.cg.log" valgrind --tool=callgrind --dump-instr=no \
       --callgrind-out-file="$dir/$tag.cg"
     read -ra args <<<"$(scenario_args "$scenario" "$GATE_PORT")"
+    gate_load "$dir/$tag.warmup.json" -c1 -n 100 "${args[@]}"
+    callgrind_control --zero "$GATE_PID" >"$dir/$tag.zero.log" 2>&1 ||
+      gate_fail "callgrind_control --zero $GATE_PID failed for $tag: $(tail -n 2 "$dir/$tag.zero.log")"
     gate_load "$dir/$tag.cg.json" -c1 -n "$n" "${args[@]}"
     gate_stop "$dir/$tag.cg.log"
     [ -s "$dir/$tag.cg" ] || gate_fail "callgrind wrote no counts for $tag (log: $dir/$tag.cg.log)"

@@ -19,7 +19,7 @@
 #   timing  the target's CPU-us per request and rps: --rounds rounds of --duration, each
 #           loading base and head at once (both servers on CPU 0, both loadgens on CPU 1,
 #           start order alternated); a paired test on the logs of per-round ratios, Holm
-#           across the run's tests; fails at +2% when significant and confirmed by an
+#           across the run's tests; fails at +1.5% when significant and confirmed by an
 #           automatic re-run of the flagged scenarios.
 # Our scenarios (default all): keepalive, pipelined16, json, static-1KiB, churn (a new
 # connection per request), https-keepalive, like-post (the Like API, every request a write).
@@ -75,6 +75,7 @@ done
 [ -n "$BASE_REF" ] || [ -n "$BASE_BIN" ] || usage "--base REF is required"
 case $MODE in exact | timing | both) ;; *) usage "--mode must be exact, timing or both, not '$MODE'" ;; esac
 [[ $ROUNDS =~ ^[0-9]+$ ]] && [ "$ROUNDS" -ge 3 ] || usage "--rounds must be a whole number of at least 3"
+[[ $CONNS =~ ^[1-9][0-9]*$ ]] || usage "--connections must be a whole number of at least 1, not '$CONNS'"
 [[ $GENERIC_COUNTS =~ ^[0-9]+,[0-9]+$ ]] && [ "${GENERIC_COUNTS%,*}" != "${GENERIC_COUNTS#*,}" ] ||
   usage "--requests must be two different request counts N1,N2, not '$GENERIC_COUNTS'"
 if [ -n "$SERVER_CMD" ] || [ ${#GENERIC[@]} -gt 0 ]; then

@@ -137,7 +137,7 @@ wrk_run() {
   tail -n1 "$WORK/runs.jsonl" >&2
 }
 
-# --- our server vs nginx with loadgen (compare-nginx.sh, ci-perf.sh) -------------------
+# --- our server vs nginx with loadgen (compare-nginx.sh) ------------------------------
 
 # name|path|connections|extra loadgen args (CONNS is the default connection count).
 SCENARIOS=(

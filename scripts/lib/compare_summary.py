@@ -1,4 +1,4 @@
-"""Summarise a compare-nginx.sh / ci-perf.sh run directory.
+"""Summarise a compare-nginx.sh run directory.
 
 usage: compare_summary.py DIR RIG COMMAND
 Reads DIR/<scenario>-<ours|nginx>-r<round>.json (loadgen --json reports, with --server-pid),

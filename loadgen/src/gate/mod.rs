@@ -7,7 +7,7 @@
 //!   alone (default 1%, from the A/A′ calibration in `bench-results/`).
 //! - **timing**: the target's CPU-us per request and rps over rounds that load both
 //!   builds at once, a paired test on the logs of per-round ratios with Holm's correction
-//!   across the run's tests; a regression must be significant, past the threshold (default 2%), and repeat in a
+//!   across the run's tests; a regression must be significant, past the threshold (default 1.5%), and repeat in a
 //!   confirmation re-run (`--confirm`).
 //!
 //! Exit codes: 0 no regression, 3 a regression, 1 the samples cannot be judged (a missing
@@ -37,7 +37,8 @@ pub use verdict::{Judgement, Thresholds, Verdict};
 struct Args {
     /// The samples file: one JSON object a line, {"scenario", "side": base|head, "signal":
     /// instructions|syscalls, "requests", "file" [, "annotate"]} or {"scenario", "side",
-    /// "signal": timing, "report"}; paths relative to the file
+    /// "signal": timing, "round", "report"} (a round pairs base's report with head's);
+    /// paths relative to the file
     #[arg(long, value_name = "FILE")]
     samples: PathBuf,
     /// The confirmation re-run's samples (timing scenarios flagged by the first run)
@@ -50,7 +51,7 @@ struct Args {
     #[arg(long, value_name = "PERCENT", default_value = "1%", value_parser = crate::compare::parse_band)]
     exact_threshold: f64,
     /// Estimated change in a timed signal that fails the gate (when significant and confirmed)
-    #[arg(long, value_name = "PERCENT", default_value = "2%", value_parser = crate::compare::parse_band)]
+    #[arg(long, value_name = "PERCENT", default_value = "1.5%", value_parser = crate::compare::parse_band)]
     timing_threshold: f64,
     /// Write summary.md, summary.json, bmf.json and candidates.txt (the timing scenarios a
     /// confirmation must re-run, one a line) to DIR

@@ -198,8 +198,12 @@ fn exact_row(
 }
 
 /// Per function, instructions per request on each side (the slope between the smallest and
-/// the largest request count), the largest changes first.
+/// the largest request count), the largest changes first. Frames that hold nearly the whole
+/// count on both sides (a thread's entry and its clone, on the stack when the counts were
+/// zeroed after warm-up) are left out: they say nothing about where the change is.
 fn function_deltas(base: &Counts, head: &Counts) -> Vec<FunctionDelta> {
+    let whole = |counts: &Counts| slope(&counts.points).unwrap_or(f64::INFINITY) * 0.95;
+    let (base_whole, head_whole) = (whole(base), whole(head));
     let per_request = |counts: &Counts| -> BTreeMap<String, f64> {
         let (Some(lo), Some(hi)) = (
             counts.functions.iter().min_by_key(|f| f.0),
@@ -230,6 +234,7 @@ fn function_deltas(base: &Counts, head: &Counts) -> Vec<FunctionDelta> {
             head: h.get(name).copied().unwrap_or(0.0),
         })
         .filter(|d| (d.head - d.base).abs() >= 0.5)
+        .filter(|d| d.base < base_whole || d.head < head_whole)
         .collect();
     deltas.sort_by(|x, y| (y.head - y.base).abs().total_cmp(&(x.head - x.base).abs()));
     deltas.truncate(TOP_FUNCTIONS);

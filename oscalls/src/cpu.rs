@@ -50,8 +50,11 @@ pub fn process_cpu_ns(pid: u32) -> Option<u64> {
         tv_sec: 0,
         tv_nsec: 0,
     };
+    // A PID past i32::MAX is no process, and its encoding would wrap to the clock of the
+    // calling process itself (u32::MAX encodes as CLOCK_PROCESS_CPUTIME_ID).
+    let valid = pid > 0 && pid <= i32::MAX as u32;
     // SAFETY: clock_gettime only writes into the timespec we pass.
-    if pid > 0 && unsafe { libc::clock_gettime(clock, &mut ts) } == 0 {
+    if valid && unsafe { libc::clock_gettime(clock, &mut ts) } == 0 {
         return Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64);
     }
     process_ticks(pid).map(|ticks| (ticks as f64 * 1e9 / ticks_per_s()) as u64)
@@ -110,6 +113,14 @@ mod tests {
             "{first} {second}"
         );
         assert_eq!(process_cpu_ns(pid), None, "a reaped process has no clock");
+    }
+
+    #[test]
+    fn a_pid_past_i32_max_is_no_process_not_this_one() {
+        for pid in [u32::MAX, i32::MAX as u32 + 1, 0] {
+            assert_eq!(process_cpu_ns(pid), None, "PID {pid}");
+        }
+        assert!(process_cpu_ns(std::process::id()).is_some());
     }
 
     #[test]

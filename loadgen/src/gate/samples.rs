@@ -29,11 +29,9 @@ pub struct Counts {
     pub functions: Vec<(u64, BTreeMap<String, u64>)>,
 }
 
-/// One timed round's figures; `round` pairs it with the other side's (both sides are
-/// loaded at once in a round).
+/// One timed round's figures.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Round {
-    pub round: u64,
     pub cpu_us_per_req: f64,
     pub rps: f64,
 }
@@ -44,7 +42,9 @@ pub struct Round {
 pub struct Samples {
     pub scenarios: Vec<String>,
     pub counted: BTreeMap<(String, Counted, Side), Counts>,
-    pub timed: BTreeMap<(String, Side), Vec<Round>>,
+    /// By round number, which pairs a base round with head's (both sides are loaded at once
+    /// in a round).
+    pub timed: BTreeMap<(String, Side), BTreeMap<u64, Round>>,
 }
 
 pub fn read(path: &Path) -> Result<Samples, String> {
@@ -107,10 +107,10 @@ impl Samples {
                     .and_then(Value::as_u64)
                     .ok_or("no \"round\" (a whole number)")?;
                 let rounds = self.timed.entry((scenario.clone(), side)).or_default();
-                if rounds.iter().any(|r| r.round == number) {
+                if rounds.contains_key(&number) {
                     return Err(format!("round {number} of {scenario} is listed twice"));
                 }
-                rounds.push(timed_round(&file("report")?, number)?);
+                rounds.insert(number, timed_round(&file("report")?)?);
             }
             other => {
                 return Err(format!(
@@ -228,7 +228,7 @@ pub fn annotate_functions(contents: &str) -> BTreeMap<String, u64> {
 
 /// One round from a loadgen JSON report: the target's CPU per request (needs
 /// `--server-pid`) and rps. A round with any error cannot be judged.
-fn timed_round(path: &Path, round: u64) -> Result<Round, String> {
+fn timed_round(path: &Path) -> Result<Round, String> {
     let text = read_text(&path.to_path_buf())?;
     let report: Value =
         serde_json::from_str(&text).map_err(|e| format!("'{}' is not JSON: {e}", path.display()))?;
@@ -254,7 +254,6 @@ fn timed_round(path: &Path, round: u64) -> Result<Round, String> {
             )
         })?;
     Ok(Round {
-        round,
         cpu_us_per_req,
         rps: number("/rps").unwrap_or(0.0),
     })

@@ -257,8 +257,8 @@ fn timing_tests(samples: &Samples, only: Option<&[String]>) -> Result<Vec<Timing
             (b, h) => {
                 return Err(format!(
                     "{scenario}: timing needs both sides' rounds, has {} base and {} head",
-                    b.map_or(0, Vec::len),
-                    h.map_or(0, Vec::len)
+                    b.map_or(0, BTreeMap::len),
+                    h.map_or(0, BTreeMap::len)
                 ));
             }
         };
@@ -282,23 +282,18 @@ fn timing_tests(samples: &Samples, only: Option<&[String]>) -> Result<Vec<Timing
 /// Base's and head's figures of each round, matched by round number.
 fn pair_rounds<'a>(
     scenario: &str,
-    base: &'a [Round],
-    head: &'a [Round],
+    base: &'a BTreeMap<u64, Round>,
+    head: &'a BTreeMap<u64, Round>,
 ) -> Result<Vec<(&'a Round, &'a Round)>, String> {
-    let lone = |mine: &[Round], theirs: &[Round]| {
-        mine.iter()
-            .find(|r| !theirs.iter().any(|t| t.round == r.round))
-            .map(|r| r.round)
+    let lone = |mine: &BTreeMap<u64, Round>, theirs: &BTreeMap<u64, Round>| {
+        mine.keys().copied().find(|n| !theirs.contains_key(n))
     };
     if let Some(n) = lone(base, head).or_else(|| lone(head, base)) {
         return Err(format!(
             "{scenario}: round {n} was timed on one side only (rounds pair base with head)"
         ));
     }
-    Ok(base
-        .iter()
-        .filter_map(|b| head.iter().find(|h| h.round == b.round).map(|h| (b, h)))
-        .collect())
+    Ok(base.iter().map(|(n, b)| (b, &head[n])).collect())
 }
 
 /// Each test's estimate and Holm-adjusted p-value.
